@@ -1,0 +1,120 @@
+package lending
+
+import "time"
+
+// Application is one borrower's prequalification request as the portal keeps it.
+// The SSN is not here: only its last four digits ever leave the store.
+type Application struct {
+	ID            string
+	CorrelationID string
+	PartnerLeadID string
+	IsTest        bool
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+
+	RequestedAmount  Cents
+	LoanPurpose      string
+	FirstName        string
+	LastName         string
+	Email            string
+	Phone            string
+	DOB              time.Time
+	SSNLast4         string
+	Street           string
+	Unit             string
+	City             string
+	State            string
+	Zipcode          string
+	EmploymentStatus string
+	IncomeYearly     Cents
+	HousingType      string
+	HousingMonthly   Cents
+	CreditRating     string
+	ClientIP         string
+
+	Lead   Lead
+	Review Review
+}
+
+// Lead is the application's lead at the platform. Zero times mean "not yet".
+type Lead struct {
+	UUID                string
+	Status              LeadStatus
+	Attempt             int
+	SubmittedAt         time.Time
+	StatusAt            time.Time
+	TerminalAt          time.Time
+	Deadline            time.Time
+	LastCallbackAt      time.Time
+	SubmitError         string
+	AdverseActionNotice string
+	SelectedProductID   string
+	SelectedAt          time.Time
+}
+
+// Review is the officer-side status of the application (seeds 003/004) with the
+// review timestamps seed 004 keeps as review_details.
+type Review struct {
+	Status       ReviewStatus
+	SubmittedAt  time.Time
+	DecidedAt    time.Time
+	NoticeSentAt time.Time
+}
+
+// Journey derives what the borrower sees next from the application (seed 001).
+func (a Application) Journey() (Journey, NextAction) {
+	return DeriveJourney(JourneyInput{
+		Submitted:    true,
+		LeadStatus:   a.Lead.Status,
+		Review:       a.Review.Status,
+		SubmitFailed: a.Lead.SubmitError != "",
+	})
+}
+
+// FullName is the borrower's name as shown to officers.
+func (a Application) FullName() string { return a.FirstName + " " + a.LastName }
+
+// MaskedSSN is the SSN as any screen may show it.
+func (a Application) MaskedSSN() string { return "***-**-" + a.SSNLast4 }
+
+// Event is one entry of an application's timeline.
+type Event struct {
+	ID         int64
+	At         time.Time
+	Kind       string
+	Source     string
+	Actor      string
+	StatusFrom string
+	StatusTo   string
+	Detail     string
+}
+
+// Event kinds written to the timeline.
+const (
+	EventApplicationReceived = "application_received"
+	EventSubmitAttempt       = "submit_attempt"
+	EventSubmitFailed        = "submit_failed"
+	EventLeadCreated         = "lead_created"
+	EventStatusChanged       = "status_changed"
+	EventCallbackAccepted    = "callback_accepted"
+	EventCallbackDuplicate   = "callback_duplicate"
+	EventCallbackRejected    = "callback_rejected"
+	EventPolled              = "polled"
+	EventTimedOut            = "timed_out"
+	EventOfferSelected       = "offer_selected"
+	EventRetryRequested      = "retry_requested"
+	EventHeldForReview       = "held_for_review"
+	EventReviewDecided       = "review_decided"
+	EventOfficerAction       = "officer_action"
+	EventPIIRevealed         = "pii_revealed"
+)
+
+// Event sources: who or what caused an event.
+const (
+	SourceBorrower = "borrower"
+	SourceWorker   = "worker"
+	SourceCallback = "callback"
+	SourcePoller   = "poller"
+	SourceOfficer  = "officer"
+	SourceSystem   = "system"
+)

@@ -1,0 +1,210 @@
+package lending
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// ReviewStatus is the loan officer's status of an application (seeds 003/004). It is
+// separate from the platform's lead status: the platform says whether lenders made
+// offers, the officer says whether we stand behind the application.
+type ReviewStatus string
+
+// Review statuses. Denied and Canceled are final.
+const (
+	ReviewPending      ReviewStatus = "Pending"      // no officer action needed or taken yet
+	ReviewManualReview ReviewStatus = "ManualReview" // held for an officer before submission
+	ReviewApproved     ReviewStatus = "Approved"
+	ReviewDenied       ReviewStatus = "Denied" // with adverse action reasons
+	ReviewCanceled     ReviewStatus = "Canceled"
+)
+
+// ErrUnknownReviewStatus is wrapped by ParseReviewStatus for a value that is not a review status.
+var ErrUnknownReviewStatus = errors.New("unknown review status")
+
+// reviewTransitions lists every allowed move; anything absent is refused.
+var reviewTransitions = map[ReviewStatus][]ReviewStatus{
+	ReviewPending:      {ReviewManualReview, ReviewCanceled},
+	ReviewManualReview: {ReviewApproved, ReviewDenied, ReviewCanceled},
+	ReviewApproved:     {ReviewCanceled},
+}
+
+// ParseReviewStatus accepts exactly the seed's spelling of a review status.
+func ParseReviewStatus(s string) (ReviewStatus, error) {
+	switch st := ReviewStatus(s); st {
+	case ReviewPending, ReviewManualReview, ReviewApproved, ReviewDenied, ReviewCanceled:
+		return st, nil
+	}
+	return "", fmt.Errorf("parse review status %q: %w", s, ErrUnknownReviewStatus)
+}
+
+// CanTransitionReview reports whether an officer may move an application from one
+// review status to another: Pending → ManualReview | Canceled, ManualReview →
+// Approved | Denied | Canceled, Approved → Canceled. Denied and Canceled are final,
+// and staying put is not a transition.
+func CanTransitionReview(from, to ReviewStatus) bool {
+	for _, allowed := range reviewTransitions[from] {
+		if allowed == to {
+			return true
+		}
+	}
+	return false
+}
+
+// AdverseReason is one principal reason for denying credit, as an officer picks it
+// and as the notice of action taken states it.
+type AdverseReason struct {
+	Code string // stable snake_case key stored with the decision
+	Text string // the wording of Regulation B's sample form C-1
+}
+
+// AdverseReasons is the checklist of Regulation B sample form C-1, in the form's order.
+var AdverseReasons = []AdverseReason{
+	{"application_incomplete", "Credit application incomplete"},
+	{"insufficient_credit_references", "Insufficient number of credit references provided"},
+	{"unacceptable_credit_references", "Unacceptable type of credit references provided"},
+	{"unverifiable_credit_references", "Unable to verify credit references"},
+	{"temporary_employment", "Temporary or irregular employment"},
+	{"unverifiable_employment", "Unable to verify employment"},
+	{"length_of_employment", "Length of employment"},
+	{"income_insufficient", "Income insufficient for amount of credit requested"},
+	{"excessive_obligations", "Excessive obligations in relation to income"},
+	{"unverifiable_income", "Unable to verify income"},
+	{"length_of_residence", "Length of residence"},
+	{"temporary_residence", "Temporary residence"},
+	{"unverifiable_residence", "Unable to verify residence"},
+	{"no_credit_file", "No credit file"},
+	{"limited_credit_experience", "Limited credit experience"},
+	{"poor_credit_performance", "Poor credit performance with us"},
+	{"delinquent_obligations", "Delinquent past or present credit obligations with others"},
+	{"collection_or_judgment", "Collection action or judgment"},
+	{"garnishment_or_attachment", "Garnishment or attachment"},
+	{"foreclosure_or_repossession", "Foreclosure or repossession"},
+	{"bankruptcy", "Bankruptcy"},
+	{"recent_inquiries", "Number of recent inquiries on credit bureau report"},
+	{"insufficient_collateral", "Value or type of collateral not sufficient"},
+	{AdverseReasonOther, "Other, specify"},
+}
+
+// AdverseReasonOther is the code of "Other, specify", which needs the officer's own words.
+const AdverseReasonOther = "other"
+
+// Limits of a denial. Regulation B's official commentary notes that more than four
+// reasons is unlikely to help the applicant.
+const (
+	MaxDenialReasons      = 4
+	MaxDenialOtherTextLen = 200 // characters, not bytes
+)
+
+// Field keys of the error map returned by ValidateDenial; the officer's denial form
+// uses them as its input names.
+const (
+	DenialFieldReasons   = "reasons"
+	DenialFieldOtherText = "otherText"
+)
+
+// AdverseReasonByCode finds a reason by its code.
+func AdverseReasonByCode(code string) (AdverseReason, bool) {
+	for _, r := range AdverseReasons {
+		if r.Code == code {
+			return r, true
+		}
+	}
+	return AdverseReason{}, false
+}
+
+// ValidateDenial checks an officer's denial: one to four distinct known reason codes,
+// and when "other" is among them a description of at most 200 characters. It returns
+// messages keyed by DenialFieldReasons / DenialFieldOtherText; an empty map means the
+// denial may be recorded. Text given without "other" is not an error; the caller
+// should simply not store it.
+func ValidateDenial(codes []string, otherText string) map[string]string {
+	errs := map[string]string{}
+	seen := map[string]bool{}
+	for _, c := range codes {
+		if _, ok := AdverseReasonByCode(c); !ok {
+			errs[DenialFieldReasons] = "Choose reasons from the list."
+			break
+		}
+		if seen[c] {
+			errs[DenialFieldReasons] = "Choose each reason only once."
+			break
+		}
+		seen[c] = true
+	}
+	if _, bad := errs[DenialFieldReasons]; !bad {
+		switch {
+		case len(codes) == 0:
+			errs[DenialFieldReasons] = "Choose at least one reason for the denial."
+		case len(codes) > MaxDenialReasons:
+			errs[DenialFieldReasons] = fmt.Sprintf("Choose no more than %d principal reasons.", MaxDenialReasons)
+		}
+	}
+	if seen[AdverseReasonOther] {
+		text := strings.TrimSpace(otherText)
+		switch {
+		case text == "":
+			errs[DenialFieldOtherText] = "Describe the other reason."
+		case utf8.RuneCountInString(text) > MaxDenialOtherTextLen:
+			errs[DenialFieldOtherText] = fmt.Sprintf("Keep the other reason to %d characters or fewer.", MaxDenialOtherTextLen)
+		}
+	}
+	return errs
+}
+
+// ScreeningFacts are what the store knows about a new application before it is
+// submitted. The counts exclude the new application itself.
+type ScreeningFacts struct {
+	SSNSeenWithOtherIdentity      bool // the same SSN arrived before with another name or date of birth
+	ApplicationsFromEmailLastHour int
+	ApplicationsFromIPLastHour    int
+}
+
+// ScreeningHit names one reason an application is held for manual review.
+type ScreeningHit string
+
+// Screening hits, in the order Screen reports them.
+const (
+	HitSSNIdentityMismatch ScreeningHit = "ssn_identity_mismatch"
+	HitEmailVelocity       ScreeningHit = "email_velocity"
+	HitIPVelocity          ScreeningHit = "ip_velocity"
+)
+
+// Velocity limits: the most applications accepted within an hour, the new one
+// included, before the next is held. A household or office may share an IP address,
+// hence the higher limit.
+const (
+	MaxApplicationsPerEmailPerHour = 3
+	MaxApplicationsPerIPPerHour    = 10
+)
+
+// Screen returns why an application must be held for manual review before it is
+// submitted to the platform; nil means it may proceed.
+func Screen(f ScreeningFacts) []ScreeningHit {
+	var hits []ScreeningHit
+	if f.SSNSeenWithOtherIdentity {
+		hits = append(hits, HitSSNIdentityMismatch)
+	}
+	if f.ApplicationsFromEmailLastHour+1 > MaxApplicationsPerEmailPerHour {
+		hits = append(hits, HitEmailVelocity)
+	}
+	if f.ApplicationsFromIPLastHour+1 > MaxApplicationsPerIPPerHour {
+		hits = append(hits, HitIPVelocity)
+	}
+	return hits
+}
+
+// Description explains the hit to an officer in one sentence.
+func (h ScreeningHit) Description() string {
+	switch h {
+	case HitSSNIdentityMismatch:
+		return "This SSN was used before with a different name or date of birth."
+	case HitEmailVelocity:
+		return fmt.Sprintf("More than %d applications came from this email address within an hour.", MaxApplicationsPerEmailPerHour)
+	case HitIPVelocity:
+		return fmt.Sprintf("More than %d applications came from this IP address within an hour.", MaxApplicationsPerIPPerHour)
+	}
+	return fmt.Sprintf("Held by screening rule %q.", string(h))
+}
