@@ -1,0 +1,182 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"prequal/platform"
+)
+
+// Kinds of call-log entries.
+const (
+	LogToken           = "token"            // a token request and its outcome
+	LogLeadSubmit      = "lead_submit"      // POST /personal/v1/leads, whatever the answer
+	LogLeadPoll        = "lead_poll"        // GET /personal/v1/leads/{uuid}
+	LogStatusChange    = "status_change"    // the lead moved to a new status
+	LogCallbackAttempt = "callback_attempt" // one delivery attempt of a callback
+	LogCallbackSkipped = "callback_skipped" // a callback that was deliberately not sent
+	LogLenderVisit     = "lender_visit"     // a lenderOfferUrl was opened
+	LogControls        = "controls"         // QA changed or reset the stage controls
+)
+
+const (
+	maxLoggedErrorText = 300   // bytes of an error message kept in the log
+	maskedPlaceholder  = "***" // what a fully masked value shows
+	logLeadQueryParam  = "lead"
+	logPartnerParam    = "partnerLeadId"
+)
+
+// LogEntry is one line of the sandbox's call log: what QA's "what happened" view
+// shows for a lead. Borrower data in Request is masked (see maskLead); no entry
+// ever holds a token, a secret, an SSN or a full date of birth.
+type LogEntry struct {
+	ID            int64     `json:"id"`
+	Time          time.Time `json:"time"`
+	Kind          string    `json:"kind"`
+	LeadUUID      string    `json:"leadUuid,omitempty"`
+	PartnerLeadID string    `json:"partnerLeadId,omitempty"`
+	CorrelationID string    `json:"correlationId,omitempty"`
+	// Outcome says what happened in a word or two: issued, invalid_client,
+	// created, replayed, conflict, invalid, delivered, retry_scheduled, gave_up, …
+	Outcome string `json:"outcome,omitempty"`
+	// ClientID is the OAuth2 client of a token request.
+	ClientID string `json:"clientId,omitempty"`
+	// IdempotencyKey of a lead submit.
+	IdempotencyKey string `json:"idempotencyKey,omitempty"`
+	// ResponseStatus is the HTTP status the sandbox answered, or for a callback
+	// attempt the status the receiver answered (absent on a network error).
+	ResponseStatus int `json:"responseStatus,omitempty"`
+	// Request is the submitted lead with the borrower's data masked.
+	Request *platform.LeadRequest `json:"request,omitempty"`
+	// Response is the JSON the sandbox answered (lead submits).
+	Response json.RawMessage `json:"response,omitempty"`
+	// LeadStatus is the status a poll returned, a status change reached, or a
+	// callback carried.
+	LeadStatus string `json:"leadStatus,omitempty"`
+	// FromStatus is the status a status change left.
+	FromStatus string `json:"fromStatus,omitempty"`
+	// WebhookID, Attempt, BadSignature, Error and NextAttemptAt describe a
+	// callback attempt. BadSignature means the sandbox signed it wrongly on purpose.
+	WebhookID     string     `json:"webhookId,omitempty"`
+	Attempt       int        `json:"attempt,omitempty"`
+	BadSignature  bool       `json:"badSignature,omitempty"`
+	Error         string     `json:"error,omitempty"`
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
+	// ProductID of a lender page visit.
+	ProductID string `json:"productId,omitempty"`
+	// Scenario is the QA scenario of the lead, when it has one.
+	Scenario string `json:"scenario,omitempty"`
+	// Note explains a skipped callback or a control change in a sentence.
+	Note string `json:"note,omitempty"`
+	// Controls are the stage controls after a change.
+	Controls *Controls `json:"controls,omitempty"`
+}
+
+// LeadSummary is one element of GET /leads.
+type LeadSummary struct {
+	UUID          string    `json:"uuid"`
+	PartnerLeadID string    `json:"partnerLeadId"`
+	Status        string    `json:"status"`
+	Scenario      string    `json:"scenario,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
+}
+
+// maskLead returns a copy of the lead safe for the call log: names become an
+// initial, the email a***@domain, phone and SSN their last four digits, the date
+// of birth its year, the street address is hidden.
+func maskLead(req platform.LeadRequest) platform.LeadRequest {
+	m := req
+	m.Borrower.FirstName = initial(req.Borrower.FirstName)
+	m.Borrower.LastName = initial(req.Borrower.LastName)
+	m.Borrower.Email = maskEmail(req.Borrower.Email)
+	m.Borrower.Phone = lastFour(req.Borrower.Phone)
+	m.Borrower.SSN = lastFour(req.Borrower.SSN)
+	if len(req.Borrower.DOB) >= 4 {
+		m.Borrower.DOB = req.Borrower.DOB[:4]
+	} else if req.Borrower.DOB != "" {
+		m.Borrower.DOB = maskedPlaceholder
+	}
+	if req.Address.Street != "" {
+		m.Address.Street = maskedPlaceholder
+	}
+	return m
+}
+
+func initial(name string) string {
+	r, size := utf8.DecodeRuneInString(strings.TrimSpace(name))
+	if size == 0 || r == utf8.RuneError {
+		return ""
+	}
+	return string(r) + "."
+}
+
+func maskEmail(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		if email == "" {
+			return ""
+		}
+		return maskedPlaceholder
+	}
+	first, size := utf8.DecodeRuneInString(email)
+	if at == 0 || first == utf8.RuneError || size > at {
+		return maskedPlaceholder + email[at:]
+	}
+	return string(first) + maskedPlaceholder + email[at:]
+}
+
+// lastFour keeps the last four characters of a value of digits, masking the rest.
+func lastFour(v string) string {
+	if v == "" {
+		return ""
+	}
+	if len(v) <= 4 {
+		return maskedPlaceholder
+	}
+	return strings.Repeat("*", len(v)-4) + v[len(v)-4:]
+}
+
+// truncate keeps error text short in the log.
+func truncate(s string) string {
+	if len(s) <= maxLoggedErrorText {
+		return s
+	}
+	cut := maxLoggedErrorText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// handleLog serves GET /log?lead={uuid} or ?partnerLeadId=….
+func (s *Sandbox) handleLog(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	entries, err := s.st.logEntries(r.Context(), q.Get(logLeadQueryParam), q.Get(logPartnerParam))
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, entries)
+}
+
+// handleListLeads serves GET /leads?partnerLeadId=…: which leads exist, so tests
+// can prove that no lead was created twice.
+func (s *Sandbox) handleListLeads(w http.ResponseWriter, r *http.Request) {
+	leads, err := s.st.listLeads(r.Context(), r.URL.Query().Get(logPartnerParam))
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	out := make([]LeadSummary, 0, len(leads))
+	for _, l := range leads {
+		if l.ClientID != clientFrom(r.Context()) {
+			continue
+		}
+		out = append(out, LeadSummary{UUID: l.UUID, PartnerLeadID: l.PartnerLeadID, Status: l.Status,
+			Scenario: l.Scenario, CreatedAt: l.CreatedAt})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
