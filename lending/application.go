@@ -58,7 +58,12 @@ type Review struct {
 	Status       ReviewStatus
 	SubmittedAt  time.Time
 	DecidedAt    time.Time
-	NoticeSentAt time.Time
+	NoticeSentAt time.Time // when the portal's notice of action taken became visible to the borrower
+
+	Reasons   []string // adverse action reason codes of a denial (AdverseReasons), in the officer's order
+	OtherText string   // the officer's words for AdverseReasonOther
+	DecidedBy string   // email of the officer who decided
+	Note      string   // the officer's internal note on the decision (never shown to the borrower)
 }
 
 // Journey derives what the borrower sees next from the application (seed 001).
@@ -118,3 +123,13 @@ const (
 	SourceOfficer  = "officer"
 	SourceSystem   = "system"
 )
+
+// WaitingSince is when the borrower's current wait began: the application's
+// creation for the first lead, the latest status change for a retried one. The
+// polling schedule (PollInterval) counts from it.
+func (a Application) WaitingSince() time.Time {
+	if a.Lead.Attempt > 1 {
+		return a.Lead.StatusAt
+	}
+	return a.CreatedAt
+}

@@ -135,7 +135,7 @@ func TestScreen(t *testing.T) {
 		{"ip N", ScreeningFacts{ApplicationsFromIPLastHour: MaxApplicationsPerIPPerHour}, []ScreeningHit{HitIPVelocity}},
 		{"ip N+1", ScreeningFacts{ApplicationsFromIPLastHour: MaxApplicationsPerIPPerHour + 1}, []ScreeningHit{HitIPVelocity}},
 		{"ssn mismatch", ScreeningFacts{SSNSeenWithOtherIdentity: true}, []ScreeningHit{HitSSNIdentityMismatch}},
-		{"everything", ScreeningFacts{true, 50, 50}, []ScreeningHit{HitSSNIdentityMismatch, HitEmailVelocity, HitIPVelocity}},
+		{"everything", ScreeningFacts{SSNSeenWithOtherIdentity: true, ApplicationsFromEmailLastHour: 50, ApplicationsFromIPLastHour: 50}, []ScreeningHit{HitSSNIdentityMismatch, HitEmailVelocity, HitIPVelocity}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,5 +169,20 @@ func TestScreeningHitDescription(t *testing.T) {
 		if got := tt.hit.Description(); !strings.Contains(got, tt.want) || !strings.HasSuffix(got, ".") {
 			t.Errorf("%q.Description() = %q, want a sentence containing %q", tt.hit, got, tt.want)
 		}
+	}
+}
+
+func TestScreenExemptsTestDataFromVelocityOnly(t *testing.T) {
+	busy := ScreeningFacts{ApplicationsFromEmailLastHour: 50, ApplicationsFromIPLastHour: 50, TestData: true}
+	if hits := Screen(busy); len(hits) != 0 {
+		t.Errorf("test data held for velocity: %v", hits)
+	}
+	busy.SSNSeenWithOtherIdentity = true
+	if hits := Screen(busy); len(hits) != 1 || hits[0] != HitSSNIdentityMismatch {
+		t.Errorf("test data with an identity mismatch: %v", hits)
+	}
+	busy.TestData = false
+	if hits := Screen(busy); len(hits) != 3 {
+		t.Errorf("real application: %v", hits)
 	}
 }

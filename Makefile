@@ -1,0 +1,79 @@
+# Prequal Portal — `make run` to try it, `make test` for everything CI checks.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+GO        ?= go
+BIN       := bin/portal
+HTMX_SRC  := node_modules/htmx.org/dist/htmx.min.js
+HTMX_DST  := static/assets/htmx.min.js
+AXE_SRC   := node_modules/axe-core/axe.min.js
+GOFILES    = $(shell git ls-files '*.go' 2>/dev/null; git ls-files --others --exclude-standard '*.go' 2>/dev/null)
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(HTMX_DST): node_modules/.package-lock.json
+	cp $(HTMX_SRC) $(HTMX_DST)
+
+.PHONY: deps
+deps: node_modules/.package-lock.json $(HTMX_DST) ## install npm packages and copy htmx into static/
+
+.PHONY: generate
+generate: ## regenerate templ code (commit the *_templ.go files)
+	$(GO) tool templ generate -path views
+
+.PHONY: check-generated
+check-generated: ## fail when `templ generate` would change the committed *_templ.go files
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp -r views "$$tmp/views"; \
+	$(GO) tool templ generate -path "$$tmp/views" >/dev/null 2>&1; \
+	if ! diff -r -q views "$$tmp/views" >/dev/null; then \
+		echo "generated templ code is stale; run 'make generate' and commit:"; diff -r -q views "$$tmp/views" || true; exit 1; \
+	fi; echo "generated templ code is up to date"
+
+.PHONY: build
+build: deps generate ## build bin/portal
+	$(GO) build -o $(BIN) ./cmd/portal
+
+.PHONY: run
+run: build ## install what is missing, build, migrate and serve the portal with the embedded stage platform
+	./$(BIN) migrate
+	./$(BIN) serve
+
+.PHONY: lint
+lint: ## go vet and gofmt
+	$(GO) vet ./...
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: browser
+browser: ## make sure Debian's chromium is there (installed under CI=true)
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$${CI:-}" = "true" ]; then \
+			echo "installing chromium (CI)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium is not installed: browser tests will skip (apt-get install -y chromium)"; \
+		fi; \
+	fi
+
+.PHONY: test
+test: deps check-generated lint browser ## everything CI checks: unit, handler, store and browser tests, generated code, vet, fmt
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+.PHONY: test-browser
+test-browser: deps browser ## only the browser tests (headless chromium)
+	$(GO) test -count=1 -timeout 8m -run 'Browser' -v ./cmd/portal/
+
+.PHONY: bench
+bench: deps ## benchmarks (ratios measured side by side in one run)
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./handlers/ ./store/
+
+.PHONY: clean
+clean: ## remove build output and local data
+	rm -rf bin data artifacts

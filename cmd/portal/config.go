@@ -1,0 +1,273 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"prequal/platform"
+	"prequal/store"
+)
+
+// config is the portal's configuration: env variables (DESIGN.md), each also a
+// flag of `portal serve`; flags win.
+type config struct {
+	Addr            string
+	DataDir         string
+	Env             string
+	BaseURL         string
+	LeadTimeout     time.Duration
+	SessionKeysText string
+	DataKeyText     string
+	PlatformBaseURL string
+	ClientID        string
+	ClientSecret    string
+	WebhookSecrets  string
+	CallbackToken   string
+
+	// worker tuning (zero: the worker's defaults)
+	PollAfter time.Duration // first poll of a lead no callback has told us about
+	PollEvery time.Duration // passive poll interval (seed 001: 10–20 s)
+	JobLease  time.Duration // how soon a dead process's submit job is claimable again
+
+	// derived by load
+	sessionKeys    [][]byte
+	dataKey        []byte
+	webhookSecrets []platform.WebhookSecret
+	embedded       bool // the embedded stage platform answers PLATFORM_BASE_URL
+	// demoOfficerPassword is the stage demo officer's password (stage only).
+	demoOfficerPassword string
+}
+
+func (c *config) production() bool { return c.Env == "production" }
+
+// flags registers every setting on fs with its env value (or default) as default.
+func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	timeout, err := time.ParseDuration(env("PORTAL_LEAD_TIMEOUT", "120s"))
+	if err != nil {
+		timeout = -1 // reported by load
+	}
+	fs.StringVar(&c.Addr, "addr", env("PORTAL_ADDR", "127.0.0.1:8080"), "listen address (PORTAL_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", env("PORTAL_DATA_DIR", "./data"), "data directory (PORTAL_DATA_DIR)")
+	fs.StringVar(&c.Env, "env", env("PORTAL_ENV", "stage"), "stage or production (PORTAL_ENV)")
+	fs.StringVar(&c.BaseURL, "base-url", env("PORTAL_BASE_URL", ""), "public base URL; default http://{addr} (PORTAL_BASE_URL)")
+	fs.DurationVar(&c.LeadTimeout, "lead-timeout", timeout, "time a lead may take before it is timed out (PORTAL_LEAD_TIMEOUT)")
+	fs.StringVar(&c.SessionKeysText, "session-keys", env("PORTAL_SESSION_KEYS", ""), "comma-separated base64 64-byte session keys, newest first (PORTAL_SESSION_KEYS)")
+	fs.StringVar(&c.DataKeyText, "data-key", env("PORTAL_DATA_KEY", ""), "base64 32-byte key sealing SSNs (PORTAL_DATA_KEY)")
+	fs.StringVar(&c.PlatformBaseURL, "platform-base-url", env("PLATFORM_BASE_URL", ""), "Platform API base URL; empty = embedded stage platform (PLATFORM_BASE_URL)")
+	fs.StringVar(&c.ClientID, "platform-client-id", env("PLATFORM_CLIENT_ID", ""), "OAuth2 client id (PLATFORM_CLIENT_ID)")
+	fs.StringVar(&c.ClientSecret, "platform-client-secret", env("PLATFORM_CLIENT_SECRET", ""), "OAuth2 client secret (PLATFORM_CLIENT_SECRET)")
+	fs.StringVar(&c.WebhookSecrets, "platform-webhook-secret", env("PLATFORM_WEBHOOK_SECRET", ""), "callback signing secrets whsec_…, space-separated for rotation (PLATFORM_WEBHOOK_SECRET)")
+	fs.StringVar(&c.CallbackToken, "platform-callback-token", env("PLATFORM_CALLBACK_TOKEN", ""), "unguessable callback path token (PLATFORM_CALLBACK_TOKEN)")
+	duration := func(name, def string) time.Duration {
+		d, err := time.ParseDuration(env(name, def))
+		if err != nil {
+			return -1 // reported by load
+		}
+		return d
+	}
+	fs.DurationVar(&c.PollAfter, "poll-after", duration("PORTAL_POLL_AFTER", "5s"), "first poll of a lead with no callback (PORTAL_POLL_AFTER)")
+	fs.DurationVar(&c.PollEvery, "poll-every", duration("PORTAL_POLL_EVERY", "15s"), "poll interval of a lead with no recent callback (PORTAL_POLL_EVERY)")
+	fs.DurationVar(&c.JobLease, "job-lease", duration("PORTAL_JOB_LEASE", "30s"), "lease of a claimed submit job; a dead process's job is retried after it (PORTAL_JOB_LEASE)")
+}
+
+// stageSecrets are the secrets stage generates on first run and keeps in the data dir.
+type stageSecrets struct {
+	SessionKeys   string `json:"sessionKeys"`
+	DataKey       string `json:"dataKey"`
+	ClientID      string `json:"clientId"`
+	ClientSecret  string `json:"clientSecret"`
+	WebhookSecret string `json:"webhookSecret"`
+	CallbackToken string `json:"callbackToken"`
+	// DemoOfficerPassword signs in the stage demo officer (officer@stage.test).
+	DemoOfficerPassword string `json:"demoOfficerPassword"`
+}
+
+const stageSecretsFile = "stage-secrets.json"
+
+// load validates the configuration, fills stage secrets, and derives keys.
+func (c *config) load() error {
+	switch c.Env {
+	case "stage", "production":
+	default:
+		return fmt.Errorf("PORTAL_ENV must be stage or production, not %q", c.Env)
+	}
+	if c.LeadTimeout <= 0 {
+		return errors.New("PORTAL_LEAD_TIMEOUT must be a positive duration such as 120s")
+	}
+	if c.PollAfter < 0 || c.PollEvery < 0 || c.JobLease < 0 {
+		return errors.New("PORTAL_POLL_AFTER, PORTAL_POLL_EVERY and PORTAL_JOB_LEASE must be durations such as 15s")
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	c.embedded = c.PlatformBaseURL == ""
+	if c.production() {
+		if c.embedded {
+			return errors.New("production needs PLATFORM_BASE_URL: the embedded stage platform is for stage only")
+		}
+		if err := c.requireSecrets(); err != nil {
+			return err
+		}
+	} else if err := c.fillStageSecrets(); err != nil {
+		return err
+	}
+	if c.embedded {
+		c.PlatformBaseURL = c.BaseURL + "/sandbox"
+	}
+	c.PlatformBaseURL = strings.TrimRight(c.PlatformBaseURL, "/")
+	return c.derive()
+}
+
+// requireSecrets refuses to start production without real secrets, naming each.
+func (c *config) requireSecrets() error {
+	var missing []string
+	for _, s := range []struct{ name, value string }{
+		{"PORTAL_SESSION_KEYS", c.SessionKeysText},
+		{"PORTAL_DATA_KEY", c.DataKeyText},
+		{"PLATFORM_CLIENT_ID", c.ClientID},
+		{"PLATFORM_CLIENT_SECRET", c.ClientSecret},
+		{"PLATFORM_WEBHOOK_SECRET", c.WebhookSecrets},
+		{"PLATFORM_CALLBACK_TOKEN", c.CallbackToken},
+	} {
+		if s.value == "" || looksDefault(s.value) {
+			missing = append(missing, s.name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("production refuses to start: set %s (missing or a placeholder value)", strings.Join(missing, ", "))
+	}
+	if len(c.CallbackToken) < 22 {
+		return errors.New("PLATFORM_CALLBACK_TOKEN must carry at least 128 random bits (22+ characters)")
+	}
+	return nil
+}
+
+func looksDefault(v string) bool {
+	l := strings.ToLower(v)
+	for _, p := range []string{"change-me", "changeme", "example", "default", "secret", "password", "xxx"} {
+		if strings.Contains(l, p) && len(v) < 40 {
+			return true
+		}
+	}
+	return false
+}
+
+// fillStageSecrets generates every missing secret once and keeps them in the
+// data dir (mode 0600), so a restart keeps sessions and sealed data readable.
+func (c *config) fillStageSecrets() error {
+	path := filepath.Join(c.DataDir, stageSecretsFile)
+	var s stageSecrets
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	changed := false
+	fill := func(field *string, gen func() string) {
+		if *field == "" {
+			*field, changed = gen(), true
+		}
+	}
+	fill(&s.SessionKeys, func() string { return randomB64(64) })
+	fill(&s.DataKey, func() string { return randomB64(store.DataKeySize) })
+	fill(&s.ClientID, func() string { return "portal-stage" })
+	// URL-safe, so it is the same whether or not a client form-encodes it for
+	// HTTP Basic (RFC 6749 §2.3.1) — curl -u does not, x/oauth2 does.
+	fill(&s.ClientSecret, func() string { return randomToken(24) })
+	fill(&s.WebhookSecret, func() string { return string(platform.NewWebhookSecret()) })
+	fill(&s.CallbackToken, func() string { return store.NewID() })
+	fill(&s.DemoOfficerPassword, store.GeneratePassword)
+	if changed {
+		b, _ := json.MarshalIndent(s, "", "  ")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return fmt.Errorf("keep stage secrets: %w", err)
+		}
+	}
+	use := func(field *string, v string) {
+		if *field == "" {
+			*field = v
+		}
+	}
+	use(&c.SessionKeysText, s.SessionKeys)
+	use(&c.DataKeyText, s.DataKey)
+	use(&c.ClientID, s.ClientID)
+	use(&c.ClientSecret, s.ClientSecret)
+	use(&c.WebhookSecrets, s.WebhookSecret)
+	use(&c.CallbackToken, s.CallbackToken)
+	c.demoOfficerPassword = s.DemoOfficerPassword
+	return nil
+}
+
+// randomToken is n random bytes in unpadded URL-safe base64.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func randomB64(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// derive decodes the keys. A session key is 64 bytes: 32 to sign, 32 to encrypt;
+// the first signs new cookies and all of them are accepted (rotation).
+func (c *config) derive() error {
+	for i, k := range strings.Split(c.SessionKeysText, ",") {
+		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k))
+		if err != nil || len(b) != 64 {
+			return fmt.Errorf("PORTAL_SESSION_KEYS entry %d must be 64 bytes in base64", i+1)
+		}
+		c.sessionKeys = append(c.sessionKeys, b[:32], b[32:])
+	}
+	b, err := base64.StdEncoding.DecodeString(c.DataKeyText)
+	if err != nil || len(b) != store.DataKeySize {
+		return fmt.Errorf("PORTAL_DATA_KEY must be %d bytes in base64", store.DataKeySize)
+	}
+	c.dataKey = b
+	for _, s := range strings.FieldsFunc(c.WebhookSecrets, func(r rune) bool { return r == ' ' || r == ',' }) {
+		ws := platform.WebhookSecret(s)
+		if !ws.Valid() {
+			return errors.New("PLATFORM_WEBHOOK_SECRET entries must look like whsec_<base64>")
+		}
+		c.webhookSecrets = append(c.webhookSecrets, ws)
+	}
+	if len(c.webhookSecrets) == 0 {
+		return errors.New("PLATFORM_WEBHOOK_SECRET is empty")
+	}
+	return nil
+}
+
+func (c *config) dbPath() string        { return filepath.Join(c.DataDir, "portal.db") }
+func (c *config) sandboxDBPath() string { return filepath.Join(c.DataDir, "sandbox.db") }
+func (c *config) callbackURL() string   { return c.BaseURL + "/callbacks/platform/" + c.CallbackToken }
+
+// stageLenderPrefix is where the embedded stage platform's lender pages live;
+// empty when a real platform is configured.
+func (c *config) stageLenderPrefix() string {
+	if !c.embedded {
+		return ""
+	}
+	return c.PlatformBaseURL + "/lenders/"
+}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"prequal/handlers"
+	"prequal/platform"
+	"prequal/sandbox"
+	"prequal/static"
+	"prequal/store"
+	"prequal/views"
+	"prequal/worker"
+)
+
+// shutdownGrace bounds how long in-flight requests and jobs may take at shutdown.
+const shutdownGrace = 10 * time.Second
+
+// app is the wired portal: the store, the handlers, the worker and, in stage with
+// no PLATFORM_BASE_URL, the embedded stage platform.
+type app struct {
+	cfg     *config
+	log     *slog.Logger
+	store   *store.Store
+	sandbox *sandbox.Sandbox
+	worker  *worker.Worker
+	handler http.Handler
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(handlers.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
+}
+
+// newApp builds everything cfg describes. Close it when done.
+func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
+	st, err := store.Open(ctx, cfg.dbPath(), cfg.dataKey)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, store: st}
+	if err := st.Migrate(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	assets, err := static.Load()
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	if !assets.Has("htmx.min.js") {
+		log.Warn("htmx.min.js is not embedded: run `make build` (pages still work without JavaScript)")
+	}
+
+	mux := http.NewServeMux()
+	if cfg.embedded {
+		a.sandbox, err = sandbox.New(ctx, sandbox.Config{
+			ClientID:      cfg.ClientID,
+			ClientSecret:  cfg.ClientSecret,
+			WebhookSecret: cfg.webhookSecrets[0],
+			CallbackURL:   cfg.callbackURL(),
+			PublicURL:     cfg.PlatformBaseURL,
+			DBPath:        cfg.sandboxDBPath(),
+			Logger:        log.With("component", "sandbox"),
+		})
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", a.sandbox.Handler()))
+	}
+
+	client := platform.NewClient(platform.Config{
+		BaseURL:      cfg.PlatformBaseURL,
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		Logger:       log.With("component", "platform"),
+	})
+	a.worker = worker.New(worker.Config{
+		Store:       st,
+		Platform:    client,
+		Logger:      log.With("component", "worker"),
+		LeadTimeout: cfg.LeadTimeout,
+		PollAfter:   cfg.PollAfter,
+		PollEvery:   cfg.PollEvery,
+		Lease:       cfg.JobLease,
+	})
+
+	e, err := handlers.New(handlers.Config{
+		Production:        cfg.production(),
+		Site:              views.Site{Stage: !cfg.production(), CSSURL: assets.URL("app.css"), HTMXURL: assets.URL("htmx.min.js")},
+		Static:            assets,
+		SessionKeys:       cfg.sessionKeys,
+		LeadTimeout:       cfg.LeadTimeout,
+		StageLenderPrefix: cfg.stageLenderPrefix(),
+		Stage:             stageClient(cfg, client),
+		CallbackToken:     cfg.CallbackToken,
+		WebhookSecrets:    cfg.webhookSecrets,
+		Logger:            log,
+	}, st)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	mux.Handle("/", e)
+	a.handler = mux
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.sandbox != nil {
+		if err := a.sandbox.Close(); err != nil {
+			a.log.Error("closing the stage platform", "error", err)
+		}
+	}
+	if err := a.store.Close(); err != nil {
+		a.log.Error("closing the database", "error", err)
+	}
+}
+
+// serve answers HTTP on ln and runs the worker until ctx ends, then stops
+// accepting, lets in-flight requests and jobs finish within shutdownGrace, and
+// returns.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- a.worker.Run(workerCtx) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if shErr := srv.Shutdown(shutdownCtx); shErr != nil {
+		err = errors.Join(err, fmt.Errorf("http shutdown: %w", shErr))
+	}
+	stopWorker()
+	select {
+	case wErr := <-workerDone:
+		if wErr != nil && !errors.Is(wErr, context.Canceled) {
+			err = errors.Join(err, wErr)
+		}
+	case <-shutdownCtx.Done():
+		err = errors.Join(err, errors.New("worker did not stop within the shutdown grace"))
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func parseConfig(name string, args []string, getenv func(string) string) (*config, error) {
+	cfg := &config{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	cfg.flags(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if err := cfg.load(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// serve is `portal serve`.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := parseConfig("serve", args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(os.Stderr)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer a.close()
+	if !cfg.production() {
+		if err := ensureDemoOfficer(ctx, a.store, cfg, stdout); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "Prequal Portal (%s) listening on %s\n", cfg.Env, cfg.BaseURL)
+	if cfg.embedded {
+		fmt.Fprintf(stdout, "Embedded stage platform at %s; QA scenarios at %s/qa\n", cfg.PlatformBaseURL, cfg.BaseURL)
+	}
+	return a.serve(ctx, ln)
+}
+
+// migrate is `portal migrate`.
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := parseConfig("migrate", args, getenv)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.dbPath(), cfg.dataKey)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied to", cfg.dbPath())
+	return nil
+}
+
+// runSandbox is `portal sandbox --addr A`: the stage platform alone, mounted at
+// /sandbox exactly as inside the portal, so PLATFORM_BASE_URL=http://A/sandbox.
+func runSandbox(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := parseConfig("sandbox", args, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(os.Stderr)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	public := "http://" + ln.Addr().String() + "/sandbox"
+	sb, err := sandbox.New(ctx, sandbox.Config{
+		ClientID:      cfg.ClientID,
+		ClientSecret:  cfg.ClientSecret,
+		WebhookSecret: cfg.webhookSecrets[0],
+		CallbackURL:   strings.TrimRight(getenvDefault(getenv, "SANDBOX_CALLBACK_URL", cfg.callbackURL()), "/"),
+		PublicURL:     public,
+		DBPath:        cfg.sandboxDBPath(),
+		Logger:        log,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sb.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb.Handler()))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "Stage platform listening on %s (client id %s; secrets in %s)\n", public, cfg.ClientID, cfg.DataDir)
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func getenvDefault(getenv func(string) string, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// stageClient is the platform client the QA pages use to read and steer the
+// stage platform; nil in production, where those pages do not exist.
+func stageClient(cfg *config, client *platform.Client) *platform.Client {
+	if cfg.production() {
+		return nil
+	}
+	return client
+}

@@ -1,0 +1,148 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"prequal/lending"
+	"prequal/store"
+	"prequal/views"
+)
+
+// idPattern is the shape of application ids (store.NewID); anything else is a 404
+// without a database look-up.
+var idPattern = regexp.MustCompile(`^[a-z2-7]{26}$`)
+
+// keyPattern is the shape of an idempotency key the form carries.
+var keyPattern = regexp.MustCompile(`^[a-z2-7]{26}$`)
+
+const homeListLimit = 20
+
+// home is the landing page; it lists the applications started in this browser
+// session so a borrower who closed the tab finds their way back.
+func (s *Server) home(c echo.Context) error {
+	sid, err := s.borrowerSession(c, false)
+	if err != nil {
+		return err
+	}
+	var apps []lending.Application
+	if sid != "" {
+		if apps, err = s.store.ApplicationsForSession(c.Request().Context(), sid, homeListLimit); err != nil {
+			return err
+		}
+	}
+	return render(c, http.StatusOK, views.Home(views.HomeView{Page: s.page("Check your personal loan rate"), Applications: apps}))
+}
+
+func (s *Server) applyView(form lending.ApplicationForm, errs lending.FieldErrors) views.ApplyForm {
+	key := form.Get(lending.FieldIdempotencyKey)
+	if !keyPattern.MatchString(key) {
+		key = store.NewID()
+	}
+	return views.ApplyForm{
+		Page:           s.page("Check your rate"),
+		Form:           form,
+		Errors:         errs,
+		IdempotencyKey: key,
+		MaxDOB:         s.now().AddDate(-lending.MinAgeYears, 0, 0).Format(time.DateOnly),
+	}
+}
+
+// applyForm renders an empty form with a fresh idempotency key, starting the
+// borrower session the application will be bound to.
+func (s *Server) applyForm(c echo.Context) error {
+	if _, err := s.borrowerSession(c, true); err != nil {
+		return err
+	}
+	v := s.applyView(lending.ApplicationForm{}, nil)
+	if sc, ok := s.stageScenario(c.QueryParam("scenario")); ok {
+		v.Form, v.Scenario, v.ScenarioSSN = lending.ApplicationForm(sc.Form), sc.ID, sc.Form[lending.FieldSSN]
+	}
+	return render(c, http.StatusOK, views.Apply(v))
+}
+
+// applyValidate re-renders one field's message region (htmx, on blur).
+func (s *Server) applyValidate(c echo.Context) error {
+	field := c.FormValue("field")
+	known := false
+	for _, f := range lending.FormFields {
+		known = known || f == field
+	}
+	if !known {
+		return echo.NewHTTPError(http.StatusBadRequest, "Unknown field.")
+	}
+	form := lending.ApplicationForm{field: c.FormValue(field)}
+	return render(c, http.StatusOK, views.FieldError(field, form.ValidateField(field, s.now())))
+}
+
+// applySubmit validates the whole form and, when it is valid, stores the
+// application durably before answering 303 to its page. The same idempotency
+// key again (a double click, a resend) lands on the same application.
+func (s *Server) applySubmit(c echo.Context) error {
+	form := lending.NewApplicationForm(c.FormValue)
+	applicant, errs := form.Validate(s.now())
+	if len(errs) > 0 {
+		v := s.applyView(form, errs)
+		if sc, ok := s.stageScenario(c.FormValue("scenario")); ok {
+			v.Scenario = sc.ID
+		}
+		v.SSNCleared = form.Get(lending.FieldSSN) != ""
+		return render(c, http.StatusUnprocessableEntity, views.Apply(v))
+	}
+	key := form.Get(lending.FieldIdempotencyKey)
+	if !keyPattern.MatchString(key) {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form was incomplete. Please reload the page and try again.")
+	}
+	sid, err := s.borrowerSession(c, true)
+	if err != nil {
+		return err
+	}
+	app, created, err := s.store.CreateApplication(c.Request().Context(), store.NewApplication{
+		SessionID:      sid,
+		IdempotencyKey: key,
+		IsTest:         s.isTestApplication(c),
+		Applicant:      applicant,
+		ClientIP:       c.RealIP(),
+		UserAgent:      c.Request().UserAgent(),
+		LeadTimeout:    s.leadTimeout(),
+	})
+	if errors.Is(err, store.ErrIdempotencyKeyReused) {
+		return echo.NewHTTPError(http.StatusConflict, "This form was already used. Please reload the page and try again.")
+	}
+	if err != nil {
+		return err
+	}
+	if created {
+		s.log.InfoContext(c.Request().Context(), "application received",
+			"application_id", app.ID, "correlation_id", app.CorrelationID, "review", string(app.Review.Status))
+	}
+	return c.Redirect(http.StatusSeeOther, "/applications/"+app.ID)
+}
+
+// isTestApplication reports whether the form was started from a QA scenario
+// (stage only; production never flags applications as test data).
+func (s *Server) isTestApplication(c echo.Context) bool {
+	_, ok := s.stageScenario(c.FormValue("scenario"))
+	return ok
+}
+
+// sessionApplication loads the application of the :id route parameter, but only
+// for the borrower session it is bound to; anyone else gets 404.
+func (s *Server) sessionApplication(c echo.Context) (lending.Application, error) {
+	id := c.Param("id")
+	if !idPattern.MatchString(id) {
+		return lending.Application{}, echo.NewHTTPError(http.StatusNotFound)
+	}
+	sid, err := s.borrowerSession(c, false)
+	if err != nil {
+		return lending.Application{}, err
+	}
+	if sid == "" {
+		return lending.Application{}, echo.NewHTTPError(http.StatusNotFound)
+	}
+	return s.store.ApplicationForSession(c.Request().Context(), id, sid)
+}

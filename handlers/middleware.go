@@ -1,0 +1,139 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// HeaderCorrelationID carries the id that ties a request's log lines together
+// (and, towards the platform, an application's calls).
+const HeaderCorrelationID = "X-Correlation-ID"
+
+type ctxKey int
+
+const correlationKey ctxKey = 1
+
+var correlationPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+// WithCorrelationID returns ctx carrying id for log lines written under it.
+func WithCorrelationID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationKey, id)
+}
+
+// CorrelationID returns the id carried by ctx ("" when none).
+func CorrelationID(ctx context.Context) string {
+	id, _ := ctx.Value(correlationKey).(string)
+	return id
+}
+
+// LogHandler wraps a slog.Handler so every record logged with a request's
+// context carries its correlation id.
+type LogHandler struct{ slog.Handler }
+
+// Handle adds request_id to r when ctx has one.
+func (h LogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := CorrelationID(ctx); id != "" {
+		r.AddAttrs(slog.String("request_id", id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// WithAttrs keeps the wrapper around derived handlers.
+func (h LogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return LogHandler{h.Handler.WithAttrs(attrs)}
+}
+
+// WithGroup keeps the wrapper around derived handlers.
+func (h LogHandler) WithGroup(name string) slog.Handler { return LogHandler{h.Handler.WithGroup(name)} }
+
+func newCorrelationID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// requestLog gives each request a correlation id (the caller's when it is sane)
+// and logs one line per request: never the query string, a cookie or a body.
+func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		id := req.Header.Get(HeaderCorrelationID)
+		if !correlationPattern.MatchString(id) {
+			id = newCorrelationID()
+		}
+		c.SetRequest(req.WithContext(WithCorrelationID(req.Context(), id)))
+		c.Response().Header().Set(HeaderCorrelationID, id)
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err) // the error handler logs it with its level and renders the page
+		}
+		status := c.Response().Status
+		if status < 400 && !strings.HasPrefix(req.URL.Path, "/static/") {
+			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+				slog.String("method", req.Method), slog.String("route", c.Path()),
+				slog.Int("status", status), slog.Duration("duration", time.Since(start)))
+		}
+		return nil
+	}
+}
+
+// securityHeaders sets the headers every response carries. Pages are no-store:
+// almost every one shows personal data, and a shared computer must not keep them.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		return next(c)
+	}
+}
+
+// crossOrigin refuses state-changing browser requests from other origins using
+// Go's CrossOriginProtection (Sec-Fetch-Site, then Origin against Host).
+// Server-to-server calls (the platform's callbacks, the JSON API) are exempt.
+func crossOrigin() echo.MiddlewareFunc {
+	cop := http.NewCrossOriginProtection()
+	cop.AddInsecureBypassPattern("POST /callbacks/platform/{token}")
+	cop.AddInsecureBypassPattern("/api/")
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := cop.Check(c.Request()); err != nil {
+				return echo.NewHTTPError(http.StatusForbidden, "This request came from another site and was refused.").SetInternal(err)
+			}
+			return next(c)
+		}
+	}
+}
+
+// recoverPanics turns a panic in a handler into a 500.
+func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if e, ok := r.(error); ok && errors.Is(e, http.ErrAbortHandler) {
+					panic(r)
+				}
+				err = echo.NewHTTPError(http.StatusInternalServerError).SetInternal(errors.New("panic in handler"))
+			}
+		}()
+		return next(c)
+	}
+}

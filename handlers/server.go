@@ -1,0 +1,93 @@
+// Package handlers is the portal's HTTP surface: Echo handlers per audience, the
+// middleware around them, and one route table (routes.go).
+package handlers
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"prequal/platform"
+	"prequal/store"
+	"prequal/views"
+)
+
+// Config is what the handlers need from the running portal.
+type Config struct {
+	Production  bool
+	Site        views.Site
+	Static      http.Handler // serves /static/*
+	SessionKeys [][]byte     // hash/encryption key pairs, newest first
+	LeadTimeout time.Duration
+	// StageLenderPrefix is the stage platform's lender pages URL prefix
+	// ({platform}/lenders/), the one non-https place an offer may send a
+	// borrower; empty outside stage.
+	StageLenderPrefix string
+	// Stage is the stage platform's client, for the QA pages; nil outside stage.
+	Stage          *platform.Client
+	CallbackToken  string
+	WebhookSecrets []platform.WebhookSecret
+	Logger         *slog.Logger
+	Now            func() time.Time
+	// API is the Credit Decision API's per-key rate limits (zero: the seed's).
+	API APILimits
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *store.Store
+	sessions *sessions.CookieStore
+	now      func() time.Time
+	// qaLeadTimeout is the lead timeout QA set for new applications (0: the
+	// configured one).
+	qaLeadTimeout atomic.Int64
+}
+
+// New builds the Echo app with every route registered.
+func New(cfg Config, st *store.Store) (*echo.Echo, error) {
+	if len(cfg.SessionKeys) == 0 || len(cfg.SessionKeys)%2 != 0 {
+		return nil, fmt.Errorf("handlers.New: session keys must come in hash/encryption pairs")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	cs := sessions.NewCookieStore(cfg.SessionKeys...)
+	cs.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   int(borrowerSessionMaxAge / time.Second),
+		HttpOnly: true,
+		Secure:   cfg.Production,
+		SameSite: http.SameSiteLaxMode,
+	}
+	cs.MaxAge(cs.Options.MaxAge)
+	s := &Server{cfg: cfg, log: cfg.Logger, store: st, sessions: cs, now: cfg.Now}
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	s.routes(e)
+	return e, nil
+}
+
+// leadTimeout is how long a new application's lead may take.
+func (s *Server) leadTimeout() time.Duration {
+	if d := time.Duration(s.qaLeadTimeout.Load()); d > 0 {
+		return d
+	}
+	return s.cfg.LeadTimeout
+}
+
+func (s *Server) page(title string) views.Page {
+	return views.Page{Site: s.cfg.Site, Title: title}
+}

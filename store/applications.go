@@ -1,0 +1,261 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"prequal/lending"
+)
+
+// ErrIdempotencyKeyReused means the key was used by another borrower session.
+var ErrIdempotencyKeyReused = errors.New("store: idempotency key belongs to another session")
+
+// NewApplication is what the borrower submitted, with the evidence around it.
+type NewApplication struct {
+	SessionID      string
+	IdempotencyKey string
+	IsTest         bool
+	Applicant      lending.Applicant
+	ClientIP       string
+	UserAgent      string
+	LeadTimeout    time.Duration
+}
+
+// CreateApplication stores an application, its consent evidence, its submit job
+// (unless screening holds it for manual review) and an event, in one transaction.
+// The same idempotency key from the same session returns the application that key
+// created before, with created=false.
+func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app lending.Application, created bool, err error) {
+	now := s.now().UTC()
+	id := NewID()
+	a := in.Applicant
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var existingID, existingSession string
+		err := tx.QueryRowContext(ctx,
+			`SELECT id, session_id FROM applications WHERE idempotency_key = ?`, in.IdempotencyKey,
+		).Scan(&existingID, &existingSession)
+		switch {
+		case err == nil:
+			if existingSession != in.SessionID {
+				return ErrIdempotencyKeyReused
+			}
+			id, created = existingID, false
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+
+		facts, err := screeningFacts(ctx, tx, s.sealer.Fingerprint(a.SSN), a, in.ClientIP, now)
+		if err != nil {
+			return err
+		}
+		created = true
+		facts.TestData = in.IsTest
+		hits := lending.Screen(facts)
+		review := lending.ReviewPending
+		if len(hits) > 0 {
+			review = lending.ReviewManualReview
+		}
+
+		_, err = tx.ExecContext(ctx, `INSERT INTO applications (
+			id, session_id, idempotency_key, correlation_id, partner_lead_id, is_test, created_at_ms, updated_at_ms,
+			requested_amount_cents, loan_purpose, first_name, last_name, email, phone, dob,
+			ssn_sealed, ssn_last4, ssn_fingerprint, street, unit, city, state, zipcode,
+			employment_status, income_yearly_cents, housing_type, housing_monthly_cents, credit_rating, client_ip,
+			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms
+		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?)`,
+			id, in.SessionID, in.IdempotencyKey, NewID(), "pl_"+NewID(), in.IsTest, ms(now), ms(now),
+			int64(a.RequestedAmount), a.LoanPurpose, a.FirstName, a.LastName, a.Email, a.Phone, a.DOB.Format(time.DateOnly),
+			s.sealer.Seal([]byte(a.SSN), []byte(id)), a.SSNLast4(), s.sealer.Fingerprint(a.SSN),
+			a.Street, a.Unit, a.City, a.State, a.Zipcode,
+			a.EmploymentStatus, int64(a.IncomeYearly), a.HousingType, int64(a.HousingMonthly), a.CreditRating, in.ClientIP,
+			string(lending.LeadCreated), ms(now), ms(now.Add(in.LeadTimeout)), string(review), ms(now),
+		)
+		if err != nil {
+			return err
+		}
+		consents := []struct {
+			kind    string
+			granted bool
+		}{
+			{lending.ConsentSoftPull, true}, {lending.ConsentTerms, true}, {lending.ConsentEsign, true},
+			{lending.ConsentTcpa, a.ConsentTcpa},
+		}
+		for _, c := range consents {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO consents
+				(application_id, kind, text_version, granted, at_ms, ip, user_agent) VALUES (?,?,?,?,?,?,?)`,
+				id, c.kind, lending.ConsentTextVersion, c.granted, ms(now), in.ClientIP, in.UserAgent); err != nil {
+				return err
+			}
+		}
+		if err := addEvent(ctx, tx, id, now, lending.Event{Kind: lending.EventApplicationReceived, Source: lending.SourceBorrower,
+			StatusTo: string(lending.LeadCreated)}); err != nil {
+			return err
+		}
+		if len(hits) > 0 {
+			detail := ""
+			for i, h := range hits {
+				if i > 0 {
+					detail += "; "
+				}
+				detail += h.Description()
+			}
+			return addEvent(ctx, tx, id, now, lending.Event{Kind: lending.EventHeldForReview, Source: lending.SourceSystem,
+				StatusFrom: string(lending.ReviewPending), StatusTo: string(lending.ReviewManualReview), Detail: detail})
+		}
+		return enqueueSubmit(ctx, tx, id, now)
+	})
+	if err != nil {
+		return lending.Application{}, false, fmt.Errorf("store.CreateApplication: %w", err)
+	}
+	app, err = s.Application(ctx, id)
+	if err != nil {
+		return lending.Application{}, false, fmt.Errorf("store.CreateApplication: %w", err)
+	}
+	return app, created, nil
+}
+
+func screeningFacts(ctx context.Context, tx *sql.Tx, fingerprint string, a lending.Applicant, ip string, now time.Time) (lending.ScreeningFacts, error) {
+	var f lending.ScreeningFacts
+	hourAgo := ms(now.Add(-time.Hour))
+	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM applications WHERE ssn_fingerprint = ?
+		AND (lower(first_name) <> lower(?) OR lower(last_name) <> lower(?) OR dob <> ?))`,
+		fingerprint, a.FirstName, a.LastName, a.DOB.Format(time.DateOnly)).Scan(&f.SSNSeenWithOtherIdentity)
+	if err != nil {
+		return f, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM applications WHERE email = ? AND created_at_ms >= ?`,
+		a.Email, hourAgo).Scan(&f.ApplicationsFromEmailLastHour); err != nil {
+		return f, err
+	}
+	if ip != "" {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM applications WHERE client_ip = ? AND created_at_ms >= ?`,
+			ip, hourAgo).Scan(&f.ApplicationsFromIPLastHour); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+const applicationColumns = `id, correlation_id, partner_lead_id, is_test, created_at_ms, updated_at_ms,
+	requested_amount_cents, loan_purpose, first_name, last_name, email, phone, dob, ssn_last4,
+	street, unit, city, state, zipcode, employment_status, income_yearly_cents, housing_type,
+	housing_monthly_cents, credit_rating, client_ip,
+	coalesce(lead_uuid, ''), lead_status, lead_attempt, lead_submitted_at_ms, lead_status_at_ms, lead_terminal_at_ms,
+	lead_deadline_ms, last_callback_at_ms, submit_error, coalesce(adverse_action_notice, ''),
+	coalesce(selected_product_id, ''), selected_at_ms,
+	review_status, review_submitted_at_ms, review_decided_at_ms, notice_sent_at_ms,
+	review_reasons, review_other_text, review_decided_by, review_note`
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanApplication(row rowScanner) (lending.Application, error) {
+	var (
+		a                                           lending.Application
+		createdMS, updatedMS, statusMS, deadlineMS  int64
+		amount, income, housing                     int64
+		dob, leadStatus, review, reasons            string
+		submitted, terminal, lastCallback, selected sql.NullInt64
+		reviewSubmitted, reviewDecided, noticeSent  sql.NullInt64
+	)
+	err := row.Scan(&a.ID, &a.CorrelationID, &a.PartnerLeadID, &a.IsTest, &createdMS, &updatedMS,
+		&amount, &a.LoanPurpose, &a.FirstName, &a.LastName, &a.Email, &a.Phone, &dob, &a.SSNLast4,
+		&a.Street, &a.Unit, &a.City, &a.State, &a.Zipcode, &a.EmploymentStatus, &income, &a.HousingType,
+		&housing, &a.CreditRating, &a.ClientIP,
+		&a.Lead.UUID, &leadStatus, &a.Lead.Attempt, &submitted, &statusMS, &terminal,
+		&deadlineMS, &lastCallback, &a.Lead.SubmitError, &a.Lead.AdverseActionNotice,
+		&a.Lead.SelectedProductID, &selected,
+		&review, &reviewSubmitted, &reviewDecided, &noticeSent,
+		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, ErrNotFound
+	}
+	if err != nil {
+		return a, err
+	}
+	a.CreatedAt, a.UpdatedAt = fromMS(createdMS), fromMS(updatedMS)
+	a.RequestedAmount, a.IncomeYearly, a.HousingMonthly = lending.Cents(amount), lending.Cents(income), lending.Cents(housing)
+	a.DOB, _ = time.Parse(time.DateOnly, dob)
+	a.Lead.Status = lending.LeadStatus(leadStatus)
+	a.Lead.SubmittedAt, a.Lead.StatusAt, a.Lead.TerminalAt = fromNullMS(submitted), fromMS(statusMS), fromNullMS(terminal)
+	a.Lead.Deadline, a.Lead.LastCallbackAt, a.Lead.SelectedAt = fromMS(deadlineMS), fromNullMS(lastCallback), fromNullMS(selected)
+	a.Review.Status = lending.ReviewStatus(review)
+	a.Review.SubmittedAt, a.Review.DecidedAt, a.Review.NoticeSentAt = fromNullMS(reviewSubmitted), fromNullMS(reviewDecided), fromNullMS(noticeSent)
+	a.Review.Reasons = splitReasons(reasons)
+	return a, nil
+}
+
+// Application returns one application by id, whoever it belongs to (officers, worker).
+func (s *Store) Application(ctx context.Context, id string) (lending.Application, error) {
+	a, err := scanApplication(s.r.QueryRowContext(ctx, `SELECT `+applicationColumns+` FROM applications WHERE id = ?`, id))
+	if err != nil {
+		return a, fmt.Errorf("store.Application: %w", err)
+	}
+	return a, nil
+}
+
+// ApplicationForSession returns the application only when it is bound to the
+// borrower session; any other session gets ErrNotFound, as if it did not exist.
+func (s *Store) ApplicationForSession(ctx context.Context, id, sessionID string) (lending.Application, error) {
+	a, err := scanApplication(s.r.QueryRowContext(ctx,
+		`SELECT `+applicationColumns+` FROM applications WHERE id = ? AND session_id = ?`, id, sessionID))
+	if err != nil {
+		return a, fmt.Errorf("store.ApplicationForSession: %w", err)
+	}
+	return a, nil
+}
+
+// ApplicationsForSession lists the session's applications, newest first, so a
+// borrower who closed the tab finds their way back.
+func (s *Store) ApplicationsForSession(ctx context.Context, sessionID string, limit int) ([]lending.Application, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+applicationColumns+` FROM applications
+		WHERE session_id = ? ORDER BY created_at_ms DESC LIMIT ?`, sessionID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store.ApplicationsForSession: %w", err)
+	}
+	defer rows.Close()
+	var out []lending.Application
+	for rows.Next() {
+		a, err := scanApplication(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store.ApplicationsForSession: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store.ApplicationsForSession: %w", err)
+	}
+	return out, nil
+}
+
+// Consent is the evidence of one consent the borrower gave.
+type Consent struct {
+	Kind, TextVersion string
+	Granted           bool
+	At                time.Time
+	IP, UserAgent     string
+}
+
+// Consents returns the consent evidence of an application.
+func (s *Store) Consents(ctx context.Context, applicationID string) ([]Consent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT kind, text_version, granted, at_ms, ip, user_agent
+		FROM consents WHERE application_id = ? ORDER BY rowid`, applicationID)
+	if err != nil {
+		return nil, fmt.Errorf("store.Consents: %w", err)
+	}
+	defer rows.Close()
+	var out []Consent
+	for rows.Next() {
+		var c Consent
+		var at int64
+		if err := rows.Scan(&c.Kind, &c.TextVersion, &c.Granted, &at, &c.IP, &c.UserAgent); err != nil {
+			return nil, fmt.Errorf("store.Consents: %w", err)
+		}
+		c.At = fromMS(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
