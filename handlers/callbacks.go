@@ -1,0 +1,101 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"prequal/lending"
+	"prequal/platform"
+	"prequal/store"
+)
+
+// platformCallback receives the platform's signed lead callbacks (seed 000:
+// answer with a status code only; anything but 2xx makes the platform retry).
+// So it answers 204 when the update is applied and also when a retry could not
+// help (a repeated webhook-id, a lead we do not know), 401 when the path token,
+// signature or timestamp is wrong, 400 for a verified body it cannot parse, and
+// 5xx only when trying again later may work. Nothing in the body is trusted, or
+// even read as JSON, before the signature over the raw bytes checks out.
+func (s *Server) platformCallback(c echo.Context) error {
+	ctx := c.Request().Context()
+	if !s.callbackTokenOK(c.Param("token")) {
+		return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(errors.New("callback path token does not match"))
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, platform.MaxCallbackBytes+1))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
+	}
+	if len(body) > platform.MaxCallbackBytes {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	}
+	webhookID, err := platform.Verify(s.cfg.WebhookSecrets, c.Request().Header, body, s.now())
+	if err != nil {
+		// The lead cannot be named without trusting an unverified body, so the
+		// rejection goes to the log only (with the error: which check failed).
+		return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(err)
+	}
+	cb, err := platform.DecodeCallback(body)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
+	}
+	update, err := callbackUpdate(cb, webhookID)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
+	}
+
+	res, err := s.store.ApplyLeadUpdate(ctx, update)
+	switch {
+	case errors.Is(err, store.ErrLeadNotRecorded):
+		// Our worker is still storing this lead's uuid: the platform's retry lands.
+		s.log.InfoContext(ctx, "callback arrived before its lead was recorded; asking for a retry",
+			"lead_uuid", update.UUID, "webhook_id", webhookID)
+		return echo.NewHTTPError(http.StatusServiceUnavailable).SetInternal(err)
+	case errors.Is(err, store.ErrNotFound):
+		s.log.WarnContext(ctx, "callback for an unknown lead acknowledged and dropped",
+			"lead_uuid", update.UUID, "webhook_id", webhookID, "status", cb.Data.Status)
+		return c.NoContent(http.StatusNoContent)
+	case err != nil:
+		return err // 500: the database may be back when the platform retries
+	}
+	s.log.InfoContext(ctx, "callback applied",
+		"application_id", res.ApplicationID, "correlation_id", res.CorrelationID, "lead_uuid", update.UUID,
+		"webhook_id", webhookID, "from", string(res.From), "to", string(res.To),
+		"changed", res.Changed, "duplicate", res.Duplicate)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// callbackTokenOK compares the path token with the configured one in constant
+// time. Both are hashed first so that not even the token's length leaks.
+func (s *Server) callbackTokenOK(got string) bool {
+	if s.cfg.CallbackToken == "" {
+		return false
+	}
+	want := sha256.Sum256([]byte(s.cfg.CallbackToken))
+	have := sha256.Sum256([]byte(got))
+	return subtle.ConstantTimeCompare(want[:], have[:]) == 1
+}
+
+// callbackUpdate turns a verified, decoded callback into a store update.
+func callbackUpdate(cb platform.Callback, webhookID string) (store.LeadUpdate, error) {
+	status, err := cb.Data.LeadStatus()
+	if err != nil {
+		return store.LeadUpdate{}, err
+	}
+	offers, err := cb.Data.Offers()
+	if err != nil {
+		return store.LeadUpdate{}, err
+	}
+	u := store.LeadUpdate{
+		UUID: cb.Data.UUID, PartnerLeadID: cb.Data.PartnerLeadID, Status: status, Offers: offers,
+		AdverseActionNotice: cb.Data.AdverseActionNotice, Source: lending.SourceCallback, WebhookID: webhookID,
+	}
+	if cb.Data.SelectedProductID != nil {
+		u.SelectedProductID = *cb.Data.SelectedProductID
+	}
+	return u, nil
+}

@@ -1,0 +1,67 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"prequal/lending"
+	"prequal/platform"
+	"prequal/store"
+)
+
+// poll asks the platform for a lead no callback has told us about lately and
+// applies the answer exactly as a callback would be applied (monotonically).
+// Every poll, failed or not, leaves an event on the timeline.
+func (w *Worker) poll(ctx context.Context, t store.PollTarget) {
+	log := w.log.With("application_id", t.ApplicationID, "correlation_id", t.CorrelationID, "lead_uuid", t.UUID)
+	lead, err := w.cfg.Platform.GetLead(ctx, t.UUID, t.CorrelationID)
+	rctx, cancel := recordContext(ctx)
+	defer cancel()
+	if err == nil && lead.UUID != t.UUID {
+		err = fmt.Errorf("the answer is about lead %q", lead.UUID)
+	}
+	var update store.LeadUpdate
+	if err == nil {
+		update, err = leadUpdate(lead)
+	}
+	if err != nil {
+		detail := "poll failed: " + err.Error()
+		if errors.Is(err, platform.ErrLeadNotFound) {
+			detail = "poll: the platform does not know this lead"
+		}
+		log.WarnContext(ctx, "lead poll failed", "error", err)
+		if err := w.cfg.Store.AddEvent(rctx, t.ApplicationID, lending.Event{Kind: lending.EventPolled,
+			Source: lending.SourcePoller, StatusFrom: string(t.Status), Detail: detail}); err != nil {
+			log.ErrorContext(ctx, "record failed poll", "error", err)
+		}
+		return
+	}
+	res, err := w.cfg.Store.ApplyLeadUpdate(rctx, update)
+	if err != nil {
+		log.ErrorContext(ctx, "apply polled lead", "error", err)
+		return
+	}
+	log.InfoContext(ctx, "lead polled", "platform_status", lead.Status, "from", string(res.From), "to", string(res.To), "changed", res.Changed)
+}
+
+// leadUpdate converts a polled lead to a store update, refusing a lead whose
+// status or products the portal could not show.
+func leadUpdate(lead platform.Lead) (store.LeadUpdate, error) {
+	status, err := lead.LeadStatus()
+	if err != nil {
+		return store.LeadUpdate{}, err
+	}
+	offers, err := lead.Offers()
+	if err != nil {
+		return store.LeadUpdate{}, err
+	}
+	u := store.LeadUpdate{
+		UUID: lead.UUID, PartnerLeadID: lead.PartnerLeadID, Status: status, Offers: offers,
+		AdverseActionNotice: lead.AdverseActionNotice, Source: lending.SourcePoller,
+	}
+	if lead.SelectedProductID != nil {
+		u.SelectedProductID = *lead.SelectedProductID
+	}
+	return u, nil
+}

@@ -1,0 +1,253 @@
+// Package worker runs the lead lifecycle jobs: the submit outbox, the polling
+// fallback and the timeout sweep. Everything it needs is in the database, so a
+// restart (or kill -9) resumes where it stopped: a job held by a dead process is
+// claimable again once its lease runs out, and the Idempotency-Key of a lead
+// attempt makes a second submission return the lead the first one created.
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"prequal/platform"
+	"prequal/store"
+)
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultLeadTimeout = 120 * time.Second
+	DefaultPollAfter   = 5 * time.Second  // first poll of a lead no callback has told us about
+	DefaultPollEvery   = 15 * time.Second // seed 001's passive interval (10–20 s)
+	DefaultTick        = 100 * time.Millisecond
+	DefaultLease       = 30 * time.Second
+	DefaultStopGrace   = 5 * time.Second
+	DefaultConcurrency = 4
+	DefaultRetryBase   = time.Second
+	DefaultRetryMax    = time.Minute
+)
+
+// recordTimeout bounds the database write that records a job's outcome; it runs
+// even while the worker stops, so the outcome of the job in hand is not lost.
+const recordTimeout = 5 * time.Second
+
+// Platform is what the worker needs of the Platform API (platform.Client).
+type Platform interface {
+	SubmitLead(ctx context.Context, lead platform.LeadRequest, idempotencyKey, correlationID string) (platform.LeadCreated, error)
+	GetLead(ctx context.Context, uuid, correlationID string) (platform.Lead, error)
+}
+
+// Config wires and tunes the worker. Only Store and Platform are required.
+type Config struct {
+	Store    *store.Store
+	Platform Platform
+	Logger   *slog.Logger
+	// LeadTimeout is PORTAL_LEAD_TIMEOUT. Each lead's deadline is stored with it
+	// when its attempt starts; the worker uses this only as the least time a submit
+	// job that never reached the platform keeps trying before its lead times out.
+	LeadTimeout time.Duration
+	// PollAfter is how long after submission a lead is first polled, and PollEvery
+	// the interval after that; a lead that had a callback within PollEvery is not
+	// polled, because callbacks are flowing.
+	PollAfter, PollEvery time.Duration
+	// Tick is how often the worker looks for work when nothing wakes it.
+	Tick time.Duration
+	// Lease is how long a claimed job stays ours without a heartbeat; a job of a
+	// process that died is claimable again after it.
+	Lease time.Duration
+	// StopGrace is how long the jobs in hand may run on after Run's ctx ends.
+	StopGrace time.Duration
+	// Concurrency bounds the submissions and polls in flight.
+	Concurrency int
+	// RetryBase and RetryMax shape the backoff between tries of a submit job that
+	// failed transiently (the client already retried within each try).
+	RetryBase, RetryMax time.Duration
+	// Owner names this worker in job leases; default host-pid-random.
+	Owner string
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Worker runs the lifecycle jobs. Create it with New and start it with Run.
+type Worker struct {
+	cfg  Config
+	log  *slog.Logger
+	wake chan struct{}
+
+	errMu      sync.Mutex
+	lastErr    string
+	lastErrLog time.Time
+}
+
+// New returns a worker with defaults filled in; Run starts it.
+func New(cfg Config) *Worker {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.LeadTimeout, DefaultLeadTimeout)
+	def(&cfg.PollAfter, DefaultPollAfter)
+	def(&cfg.PollEvery, DefaultPollEvery)
+	def(&cfg.Tick, DefaultTick)
+	def(&cfg.Lease, DefaultLease)
+	def(&cfg.StopGrace, DefaultStopGrace)
+	def(&cfg.RetryBase, DefaultRetryBase)
+	def(&cfg.RetryMax, DefaultRetryMax)
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = defaultOwner()
+	}
+	return &Worker{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
+}
+
+func defaultOwner() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+// Wake makes the worker look for work now instead of at its next tick (after an
+// application is stored, for instance). It never blocks.
+func (w *Worker) Wake() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run works until ctx ends, then lets the jobs in hand finish (within StopGrace;
+// after that they are cancelled and rescheduled) and returns nil.
+func (w *Worker) Run(ctx context.Context) error {
+	// Jobs in hand outlive ctx by StopGrace, so they get their own context.
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	var inFlight sync.WaitGroup
+	slots := make(chan struct{}, w.cfg.Concurrency)
+	w.log.Info("worker started", "owner", w.cfg.Owner, "poll_after", w.cfg.PollAfter, "poll_every", w.cfg.PollEvery)
+
+	tick := time.NewTicker(w.cfg.Tick)
+	defer tick.Stop()
+	for {
+		w.round(ctx, jobCtx, slots, &inFlight)
+		select {
+		case <-ctx.Done():
+			w.stop(&inFlight, cancelJobs)
+			return nil
+		case <-tick.C:
+		case <-w.wake:
+		}
+	}
+}
+
+// stop waits for the jobs in hand, cancelling them when StopGrace runs out; a
+// cancelled submission is recorded as a transient failure and tried again by the
+// next process.
+func (w *Worker) stop(inFlight *sync.WaitGroup, cancelJobs context.CancelFunc) {
+	done := make(chan struct{})
+	go func() { inFlight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(w.cfg.StopGrace):
+		w.log.Warn("worker stop grace ran out; cancelling the jobs in hand")
+		cancelJobs()
+		<-done
+	}
+	w.log.Info("worker stopped")
+}
+
+// round does one pass: time out late leads, start submissions and polls while
+// there are free slots.
+func (w *Worker) round(ctx, jobCtx context.Context, slots chan struct{}, inFlight *sync.WaitGroup) {
+	if ctx.Err() != nil {
+		return
+	}
+	w.sweep(ctx)
+
+	for ctx.Err() == nil {
+		select {
+		case slots <- struct{}{}:
+		default:
+			return // every slot busy; polls wait for the next round
+		}
+		job, err := w.cfg.Store.ClaimSubmitJob(ctx, w.cfg.Owner, w.cfg.Lease)
+		if err != nil {
+			<-slots
+			if !isNotFound(err) {
+				w.roundError(ctx, "claim submit job", err)
+				return
+			}
+			break
+		}
+		inFlight.Add(1)
+		go func() {
+			defer inFlight.Done()
+			defer func() { <-slots }()
+			w.submit(jobCtx, job)
+			w.Wake() // there may be more jobs waiting for this slot
+		}()
+	}
+
+	free := cap(slots) - len(slots)
+	if free == 0 || ctx.Err() != nil {
+		return
+	}
+	targets, err := w.cfg.Store.ClaimDuePolls(ctx, w.cfg.PollEvery, w.cfg.PollEvery, free)
+	if err != nil {
+		w.roundError(ctx, "claim due polls", err)
+		return
+	}
+	for _, t := range targets {
+		slots <- struct{}{} // free was counted above and only this goroutine fills slots
+		inFlight.Add(1)
+		go func() {
+			defer inFlight.Done()
+			defer func() { <-slots }()
+			w.poll(jobCtx, t)
+		}()
+	}
+}
+
+// sweep moves leads past their deadline (PORTAL_LEAD_TIMEOUT after the attempt
+// started, as stored with the application) to timed_out.
+func (w *Worker) sweep(ctx context.Context) {
+	ids, err := w.cfg.Store.MarkTimedOut(ctx, w.cfg.LeadTimeout)
+	if err != nil {
+		w.roundError(ctx, "timeout sweep", err)
+		return
+	}
+	for _, id := range ids {
+		w.log.InfoContext(ctx, "lead timed out", "application_id", id)
+	}
+}
+
+// roundError logs a database failure of the loop, once per distinct error every
+// ten seconds: a database that is down would otherwise log ten lines a second.
+func (w *Worker) roundError(ctx context.Context, what string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	w.errMu.Lock()
+	defer w.errMu.Unlock()
+	msg := what + ": " + err.Error()
+	now := time.Now()
+	if msg == w.lastErr && now.Sub(w.lastErrLog) < 10*time.Second {
+		return
+	}
+	w.lastErr, w.lastErrLog = msg, now
+	w.log.ErrorContext(ctx, "worker round failed", "step", what, "error", err)
+}
