@@ -1,0 +1,150 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"prequal/lending"
+	"prequal/store"
+	"prequal/views"
+)
+
+// statusStopPolling is htmx's "stop polling" status code.
+const statusStopPolling = 286
+
+// applicationView builds the borrower's view of an application: the screen its
+// nextAction names, with the offers or the notice that screen needs.
+func (s *Server) applicationView(c echo.Context, app lending.Application) (views.ApplicationView, error) {
+	journey, next := app.Journey()
+	v := views.ApplicationView{
+		Page:    s.page("Your application"),
+		App:     app,
+		Journey: journey,
+		Next:    next,
+		Poll:    lending.PollInterval(s.now().Sub(app.WaitingSince())),
+		Sort:    lending.ParseOfferSort(c.QueryParam("sort")),
+		QALink:  !s.cfg.Production,
+	}
+	switch next {
+	case lending.ActionWaitForOffers, lending.ActionWaitForReview:
+		// Without JavaScript the page refreshes itself on the same schedule.
+		v.RefreshSeconds = int((v.Poll + 999_999_999) / 1_000_000_000)
+		v.RefreshURL = "/applications/" + app.ID
+	case lending.ActionChooseOffer, lending.ActionContinueToLender:
+		offers, err := s.store.LeadOffers(c.Request().Context(), app.ID)
+		if err != nil {
+			return v, err
+		}
+		v.Groups, v.Fallback = lending.GroupOffers(offers, app.RequestedAmount, v.Sort)
+		for _, o := range offers {
+			if o.ProductID == app.Lead.SelectedProductID {
+				chosen := o
+				v.Selected = &chosen
+			}
+		}
+	case lending.ActionReviewNotice:
+		if app.Review.Status == lending.ReviewDenied {
+			v.Denial = denialReasons(app.Review)
+		} else if app.Lead.AdverseActionNotice != "" {
+			v.Notice = views.SanitizeNotice(app.Lead.AdverseActionNotice)
+		}
+	}
+	return v, nil
+}
+
+// applicationPage shows the screen the application's nextAction names.
+func (s *Server) applicationPage(c echo.Context) error {
+	app, err := s.sessionApplication(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.applicationView(c, app)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ApplicationPage(v))
+}
+
+// applicationStatus answers the checking-rates poll. While the borrower waits it
+// re-renders the progress with the next interval the server chose; once there is
+// something new to show it stops the polling (286) and sends the browser to the
+// page (HX-Redirect), or — without htmx — redirects.
+func (s *Server) applicationStatus(c echo.Context) error {
+	app, err := s.sessionApplication(c)
+	if err != nil {
+		return err
+	}
+	_, next := app.Journey()
+	if next.Polling() {
+		v, err := s.applicationView(c, app)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.StatusPoll(v))
+	}
+	if seen := c.QueryParam("seen"); seen != "" && seen == string(app.Lead.Status) {
+		return c.NoContent(http.StatusNoContent) // the page already shows this outcome
+	}
+	page := "/applications/" + app.ID
+	if isHTMX(c) {
+		c.Response().Header().Set(hxRedirect, page)
+		return c.NoContent(statusStopPolling)
+	}
+	return c.Redirect(http.StatusSeeOther, page)
+}
+
+// selectOffer records the borrower's choice and sends them to that product's
+// stored lenderOfferUrl — never a URL from the request, and only an https URL or
+// the stage platform's own lender page.
+func (s *Server) selectOffer(c echo.Context) error {
+	app, err := s.sessionApplication(c)
+	if err != nil {
+		return err
+	}
+	offer, err := s.store.SelectOffer(c.Request().Context(), app.ID, c.Param("productId"))
+	switch {
+	case errors.Is(err, store.ErrOfferLocked):
+		return s.renderLocked(c, app)
+	case err != nil:
+		return err
+	}
+	if !lending.OutboundURLAllowed(offer.LenderOfferURL, s.cfg.StageLenderPrefix) {
+		s.log.ErrorContext(c.Request().Context(), "refused a lender URL that is not allowed",
+			"application_id", app.ID, "product_id", offer.ProductID)
+		return echo.NewHTTPError(http.StatusBadGateway, "This lender's link is not available. Please choose another offer or contact us.")
+	}
+	return c.Redirect(http.StatusSeeOther, offer.LenderOfferURL)
+}
+
+// renderLocked answers 409 with the offers page and a sentence saying why.
+func (s *Server) renderLocked(c echo.Context, app lending.Application) error {
+	v, err := s.applicationView(c, app)
+	if err != nil {
+		return err
+	}
+	v.Flash = "That offer is no longer available: you already chose another offer for this application. Your chosen offer is shown below."
+	if v.Next != lending.ActionContinueToLender {
+		v.Flash = "Offers can't be chosen for this application any more."
+	}
+	return render(c, http.StatusConflict, views.ApplicationPage(v))
+}
+
+// retryApplication submits a fresh lead for a timed-out application.
+func (s *Server) retryApplication(c echo.Context) error {
+	app, err := s.sessionApplication(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.RetryLead(c.Request().Context(), app.ID, s.leadTimeout(), lending.SourceBorrower, "")
+	if err != nil && !errors.Is(err, store.ErrCannotRetry) {
+		return err // a retry that is no longer possible just shows the current state
+	}
+	return c.Redirect(http.StatusSeeOther, "/applications/"+app.ID)
+}
+
+// denialReasons are an officer's denial reasons in Regulation B's words.
+func denialReasons(r lending.Review) []string {
+	return r.DenialReasonTexts()
+}
