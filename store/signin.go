@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"prequal/lending"
+)
+
+// ErrBadCredentials means the email or the password was wrong; which one is not said.
+var ErrBadCredentials = errors.New("store: wrong email or password")
+
+// ErrThrottled is matched (errors.Is) by a *ThrottledError.
+var ErrThrottled = errors.New("store: too many failed sign-ins")
+
+// ThrottledError refuses a sign-in attempt without checking the password because
+// too many attempts failed recently for the account or the client's IP.
+type ThrottledError struct{ RetryAfter time.Duration }
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("too many failed sign-ins; retry after %s", e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// SignInAttempt is what a sign-in form posted, with where it came from.
+type SignInAttempt struct {
+	Email     string
+	Password  string
+	IP        string
+	UserAgent string
+}
+
+var (
+	dummyHashOnce sync.Once
+	dummyHash     string
+)
+
+// SignIn checks an officer's email and password and records the attempt in the
+// audit log (never the password).
+//
+// The attempt is counted as a failure for the account and the IP before the
+// password is checked and forgiven when it turns out right, so parallel guesses
+// cannot slip past the limit. While either counter is blocked (lending.SignInDelay)
+// the attempt is refused with a *ThrottledError and the password is not checked. An
+// unknown email costs the same hashing work as a wrong password, so timing does not
+// tell which accounts exist.
+func (s *Store) SignIn(ctx context.Context, a SignInAttempt) (lending.Officer, error) {
+	email := lending.NormalizeOfficerEmail(a.Email)
+	email = truncate(email, lending.MaxEmailLength)
+	keys := throttleKeys(email, a.IP)
+	audit := AuditEntry{OfficerEmail: email, Action: AuditSignIn, IP: a.IP, UserAgent: a.UserAgent}
+
+	var wait time.Duration
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.now().UTC()
+		var err error
+		if wait, err = blockedFor(ctx, tx, keys, now); err != nil || wait > 0 {
+			if err == nil {
+				audit.Outcome = OutcomeThrottled
+				err = addAudit(ctx, tx, now, audit)
+			}
+			return err
+		}
+		return countFailure(ctx, tx, keys, now)
+	})
+	if err != nil {
+		return lending.Officer{}, fmt.Errorf("store.SignIn: %w", err)
+	}
+	if wait > 0 {
+		return lending.Officer{}, &ThrottledError{RetryAfter: wait}
+	}
+
+	o, hash, err := s.officerByEmail(ctx, email)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return lending.Officer{}, fmt.Errorf("store.SignIn: %w", err)
+	}
+	if errors.Is(err, ErrNotFound) {
+		dummyHashOnce.Do(func() { dummyHash = HashPassword("not the password of anyone") })
+		hash = dummyHash
+	}
+	ok := VerifyPassword(a.Password, hash) && o.ID != ""
+
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.now().UTC()
+		if !ok {
+			audit.Outcome = OutcomeFailed
+			return addAudit(ctx, tx, now, audit)
+		}
+		if err := forgiveAttempt(ctx, tx, keys); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE officers SET last_sign_in_at_ms = ? WHERE id = ?`, ms(now), o.ID); err != nil {
+			return err
+		}
+		audit.OfficerID, audit.Outcome = o.ID, OutcomeOK
+		o.LastSignInAt = now
+		return addAudit(ctx, tx, now, audit)
+	})
+	if err != nil {
+		return lending.Officer{}, fmt.Errorf("store.SignIn: %w", err)
+	}
+	if !ok {
+		return lending.Officer{}, ErrBadCredentials
+	}
+	return o, nil
+}
+
+// blockedFor returns how long the longest block among keys still lasts.
+func blockedFor(ctx context.Context, tx *sql.Tx, keys []string, now time.Time) (time.Duration, error) {
+	var wait time.Duration
+	for _, k := range keys {
+		var until int64
+		err := tx.QueryRowContext(ctx, `SELECT blocked_until_ms FROM signin_throttle WHERE throttle_key = ?`, k).Scan(&until)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		wait = max(wait, fromMS(until).Sub(now))
+	}
+	return wait, nil
+}
+
+// countFailure adds one failure to each key; failures older than the window are
+// forgotten first. Reaching the limit blocks the key for lending.SignInDelay.
+func countFailure(ctx context.Context, tx *sql.Tx, keys []string, now time.Time) error {
+	for _, k := range keys {
+		var failures int
+		var last int64
+		err := tx.QueryRowContext(ctx, `SELECT failures, last_failure_at_ms FROM signin_throttle WHERE throttle_key = ?`, k).Scan(&failures, &last)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			failures = 0
+		case err != nil:
+			return err
+		case now.Sub(fromMS(last)) > lending.SignInFailureWindow:
+			failures = 0
+		}
+		failures++
+		blocked := int64(0)
+		if d := lending.SignInDelay(failures); d > 0 {
+			blocked = ms(now.Add(d))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO signin_throttle
+			(throttle_key, failures, first_failure_at_ms, last_failure_at_ms, blocked_until_ms) VALUES (?,?,?,?,?)
+			ON CONFLICT (throttle_key) DO UPDATE SET failures = excluded.failures, last_failure_at_ms = excluded.last_failure_at_ms,
+				blocked_until_ms = excluded.blocked_until_ms,
+				first_failure_at_ms = CASE WHEN excluded.failures = 1 THEN excluded.first_failure_at_ms ELSE signin_throttle.first_failure_at_ms END`,
+			k, failures, ms(now), ms(now), blocked); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forgiveAttempt undoes countFailure for a successful sign-in: the account's
+// counter is cleared, the IP's loses this attempt (other accounts' failures from
+// the same address still count).
+func forgiveAttempt(ctx context.Context, tx *sql.Tx, keys []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM signin_throttle WHERE throttle_key = ?`, keys[0]); err != nil {
+		return err
+	}
+	for _, k := range keys[1:] {
+		if _, err := tx.ExecContext(ctx, `UPDATE signin_throttle SET failures = failures - 1,
+			blocked_until_ms = CASE WHEN failures - 1 < ? THEN 0 ELSE blocked_until_ms END WHERE throttle_key = ?`,
+			lending.SignInFreeFailures, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
