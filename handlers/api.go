@@ -1,0 +1,286 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"prequal/decision"
+	"prequal/lending"
+	"prequal/store"
+)
+
+// The Credit Decision API (seed 002) answers partners' systems in JSON. It
+// authenticates by the x-api-key header only: cookies are never read, so a
+// browser session (borrower or officer) can never call it, which is also why it is
+// safe to exempt it from the cross-origin check.
+const (
+	headerAPIKey = "x-api-key"
+	// demoAPIKey is the seed's public demo key: stage only, canned answers.
+	demoAPIKey = "demo-key-123"
+	// demoCallerID is the demo key's rate-limit bucket (key ids are base32, so
+	// no real key can share it).
+	demoCallerID = "demo"
+	// apiTimeLayout is the seed's createdAt format: UTC with milliseconds.
+	apiTimeLayout = "2006-01-02T15:04:05.000Z"
+	// apiCallerKey holds the authenticated apiCaller in the echo.Context.
+	apiCallerKey = "apiCaller"
+)
+
+// pricePerCall is what one billed call costs (seed 002, "pricing").
+const pricePerCall lending.Cents = 5
+
+// apiKeyFinder finds the active key of a secret (store.ErrNotFound if none).
+type apiKeyFinder interface {
+	APIKeyBySecret(ctx context.Context, secret string) (store.APIKey, error)
+}
+
+// apiUsageReader reads a key's billed calls.
+type apiUsageReader interface {
+	APIKeyUsage(ctx context.Context, id string) (store.APIUsage, error)
+}
+
+// usageRecorder records a billed call durably, returning once it is committed.
+type usageRecorder interface {
+	Record(ctx context.Context, keyID string) error
+}
+
+// api holds the Credit Decision API's handlers and their dependencies.
+type api struct {
+	keys        apiKeyFinder
+	stats       apiUsageReader
+	usage       usageRecorder
+	limiter     *rateLimiter
+	limits      APILimits
+	demoAllowed bool
+	demo        demoResponses
+	log         *slog.Logger
+}
+
+// apiCaller is who an authenticated request comes from.
+type apiCaller struct {
+	key  store.APIKey // zero for the demo key
+	demo bool
+}
+
+func (c apiCaller) rateKey() string {
+	if c.demo {
+		return demoCallerID
+	}
+	return c.key.ID
+}
+
+// newAPI builds the API's handlers; production refuses the demo key.
+func newAPI(keys apiKeyFinder, stats apiUsageReader, usage usageRecorder, limits APILimits, production bool, now func() time.Time, log *slog.Logger) *api {
+	return &api{
+		keys: keys, stats: stats, usage: usage, limiter: newRateLimiter(now), limits: limits.withDefaults(),
+		demoAllowed: !production, demo: newDemoResponses(), log: log,
+	}
+}
+
+// authenticate admits requests carrying a valid x-api-key (the demo key only
+// outside production) and counts them against their key's rate limit. Every
+// authenticated response carries the RateLimit-* headers; a 401 does not, as
+// there is no key whose budget it could describe.
+func (a *api) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		secret := c.Request().Header.Get(headerAPIKey)
+		var caller apiCaller
+		switch {
+		case secret == "":
+			return echo.NewHTTPError(http.StatusUnauthorized)
+		case secret == demoAPIKey:
+			if !a.demoAllowed {
+				return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(errors.New("demo key used in production"))
+			}
+			caller.demo = true
+		default:
+			k, err := a.keys.APIKeyBySecret(c.Request().Context(), secret)
+			if errors.Is(err, store.ErrNotFound) {
+				return echo.NewHTTPError(http.StatusUnauthorized)
+			}
+			if err != nil {
+				return fmt.Errorf("api: look up key: %w", err)
+			}
+			caller.key = k
+		}
+		limit := a.limits.APIKeyPerMinute
+		if caller.demo {
+			limit = a.limits.DemoKeyPerMinute
+		}
+		d := a.limiter.take(caller.rateKey(), limit)
+		d.setHeaders(c)
+		if !d.allowed {
+			return echo.NewHTTPError(http.StatusTooManyRequests)
+		}
+		c.Set(apiCallerKey, caller)
+		return next(c)
+	}
+}
+
+func callerOf(c echo.Context) apiCaller {
+	caller, _ := c.Get(apiCallerKey).(apiCaller)
+	return caller
+}
+
+// decisionResponse is POST /api/v1/decision's 200 body, fields in the seed's order.
+type decisionResponse struct {
+	Success bool            `json:"success"`
+	Payload decisionPayload `json:"payload"`
+}
+
+type decisionPayload struct {
+	Applicant decision.Applicant `json:"applicant"`
+	Decision  decision.Decision  `json:"decision"`
+	Pricing   apiPricing         `json:"pricing"`
+}
+
+type apiPricing struct {
+	PerCall     float64 `json:"perCall"`
+	Currency    string  `json:"currency"`
+	Description string  `json:"description"`
+}
+
+// scoreResponse is POST /api/v1/score's 200 body.
+type scoreResponse struct {
+	Success bool              `json:"success"`
+	Result  decision.Decision `json:"result"`
+}
+
+// usageResponse is GET /api/v1/usage's 200 body.
+type usageResponse struct {
+	Success bool      `json:"success"`
+	Usage   usageBody `json:"usage"`
+}
+
+type usageBody struct {
+	TenantID       string `json:"tenantId"`
+	Calls          int64  `json:"calls"`
+	CallsThisMonth int64  `json:"callsThisMonth"`
+	CreatedAt      string `json:"createdAt"`
+}
+
+// validationResponse is the seed's 400 body.
+type validationResponse struct {
+	Error *validationProblem `json:"error"`
+}
+
+func newDecisionResponse(a decision.Applicant, d decision.Decision) decisionResponse {
+	return decisionResponse{Success: true, Payload: decisionPayload{
+		Applicant: a,
+		Decision:  d,
+		Pricing:   apiPricing{PerCall: pricePerCall.Dollars(), Currency: "USD", Description: "Usage-based credit decision call"},
+	}}
+}
+
+// decision is POST /api/v1/decision: the full decision, billed.
+func (a *api) decision(c echo.Context) error {
+	if callerOf(c).demo {
+		return c.JSON(http.StatusOK, a.demo.decision)
+	}
+	app, d, ok, err := a.evaluate(c)
+	if !ok || err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newDecisionResponse(app, d))
+}
+
+// score is POST /api/v1/score: the score and factors, billed.
+func (a *api) score(c echo.Context) error {
+	if callerOf(c).demo {
+		return c.JSON(http.StatusOK, a.demo.score)
+	}
+	_, d, ok, err := a.evaluate(c)
+	if !ok || err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, scoreResponse{Success: true, Result: d})
+}
+
+// evaluate reads and validates the applicant, decides, and records the billed
+// call before anything is answered: a 200 is only ever sent for a call that is
+// durably on the bill. When ok is false the 400 has been written (or err is set).
+func (a *api) evaluate(c echo.Context) (decision.Applicant, decision.Decision, bool, error) {
+	body, problem, err := readAPIBody(c)
+	if err != nil {
+		return decision.Applicant{}, decision.Decision{}, false, err
+	}
+	var app decision.Applicant
+	if problem == nil {
+		app, problem = decodeApplicant(body)
+	}
+	if problem != nil {
+		return decision.Applicant{}, decision.Decision{}, false, a.invalid(c, problem)
+	}
+	d := decision.Evaluate(app)
+	if err := a.usage.Record(c.Request().Context(), callerOf(c).key.ID); err != nil {
+		return decision.Applicant{}, decision.Decision{}, false, fmt.Errorf("api: record usage: %w", err)
+	}
+	return app, d, true, nil
+}
+
+// invalid answers the seed's 400 and logs which fields failed (names only:
+// values may be personal data).
+func (a *api) invalid(c echo.Context, p *validationProblem) error {
+	fields := make([]string, 0, len(p.FieldErrors))
+	for f := range p.FieldErrors {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	a.log.LogAttrs(c.Request().Context(), slog.LevelWarn, "api request invalid",
+		slog.String("route", c.Path()), slog.Any("fields", fields), slog.Int("form_errors", len(p.FormErrors)))
+	return c.JSON(http.StatusBadRequest, validationResponse{Error: p})
+}
+
+// usageStats is GET /api/v1/usage: the authenticated key's billed calls. It is
+// not billed itself.
+func (a *api) usageStats(c echo.Context) error {
+	caller := callerOf(c)
+	if caller.demo {
+		return c.JSON(http.StatusOK, a.demo.usage)
+	}
+	u, err := a.stats.APIKeyUsage(c.Request().Context(), caller.key.ID)
+	if err != nil {
+		return fmt.Errorf("api: usage: %w", err)
+	}
+	return c.JSON(http.StatusOK, usageResponse{Success: true, Usage: usageBody{
+		TenantID:       caller.key.TenantID,
+		Calls:          u.Calls,
+		CallsThisMonth: u.CallsThisMonth,
+		CreatedAt:      caller.key.CreatedAt.UTC().Format(apiTimeLayout),
+	}})
+}
+
+// demoApplicant is the seed's sample applicant. The demo key's answers are its
+// decision, computed by the engine (not copied from the seed) once at start-up,
+// so they can never drift from what a real key gets for the same body.
+func demoApplicant() decision.Applicant {
+	years, lines := 5, 1
+	return decision.Applicant{Age: 30, Income: 65000, ExistingDebt: 4500, RequestedAmount: 12000, YearsAtJob: &years, OpenCreditLines: &lines}
+}
+
+// demoResponses are the demo key's canned answers.
+type demoResponses struct {
+	decision decisionResponse
+	score    scoreResponse
+	usage    usageResponse
+}
+
+func newDemoResponses() demoResponses {
+	app := demoApplicant()
+	d := decision.Evaluate(app)
+	return demoResponses{
+		decision: newDecisionResponse(app, d),
+		score:    scoreResponse{Success: true, Result: d},
+		// The seed's sample usage: the demo key has no tenant or bill of its own.
+		usage: usageResponse{Success: true, Usage: usageBody{
+			TenantID: "abc123", Calls: 142, CallsThisMonth: 38, CreatedAt: "2026-01-15T09:00:00.000Z",
+		}},
+	}
+}

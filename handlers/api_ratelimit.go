@@ -1,0 +1,113 @@
+package handlers
+
+import (
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Rate limits of the Credit Decision API (seed 002, "Rate limits").
+const (
+	defaultDemoKeyPerMinute = 1000
+	defaultAPIKeyPerMinute  = 10000
+	rateWindow              = time.Minute
+)
+
+// APILimits are the JSON API's per-key request limits per minute; zero means the
+// seed's (1,000 for the demo key, 10,000 for real keys). Tests set small ones.
+type APILimits struct {
+	DemoKeyPerMinute int
+	APIKeyPerMinute  int
+}
+
+func (l APILimits) withDefaults() APILimits {
+	if l.DemoKeyPerMinute <= 0 {
+		l.DemoKeyPerMinute = defaultDemoKeyPerMinute
+	}
+	if l.APIKeyPerMinute <= 0 {
+		l.APIKeyPerMinute = defaultAPIKeyPerMinute
+	}
+	return l
+}
+
+// rateLimiter counts requests per key in fixed one-minute windows, each starting
+// at the key's first request after the previous window ended. It lives in memory:
+// right for one portal process. With several instances behind a load balancer
+// each would allow the full limit, so the counters would move to a shared store.
+type rateLimiter struct {
+	now       func() time.Time
+	mu        sync.Mutex
+	windows   map[string]*rateCount
+	lastSweep time.Time
+}
+
+type rateCount struct {
+	end   time.Time // the window ends (and the count resets) here
+	count int
+}
+
+// rateDecision is the outcome of one request against its key's limit.
+type rateDecision struct {
+	allowed   bool
+	limit     int
+	remaining int
+	reset     time.Duration // until the window ends
+}
+
+func newRateLimiter(now func() time.Time) *rateLimiter {
+	return &rateLimiter{now: now, windows: map[string]*rateCount{}}
+}
+
+// take counts one request for key against limit.
+func (l *rateLimiter) take(key string, limit int) rateDecision {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sweep(now)
+	w := l.windows[key]
+	if w == nil || !now.Before(w.end) {
+		w = &rateCount{end: now.Add(rateWindow)}
+		l.windows[key] = w
+	}
+	d := rateDecision{limit: limit, reset: w.end.Sub(now)}
+	if w.count >= limit {
+		return d
+	}
+	w.count++
+	d.allowed, d.remaining = true, limit-w.count
+	return d
+}
+
+// sweep drops ended windows once a window, so keys that went quiet (rotated,
+// revoked, or just idle) do not accumulate.
+func (l *rateLimiter) sweep(now time.Time) {
+	if now.Sub(l.lastSweep) < rateWindow {
+		return
+	}
+	l.lastSweep = now
+	for k, w := range l.windows {
+		if !now.Before(w.end) {
+			delete(l.windows, k)
+		}
+	}
+}
+
+// setHeaders writes the RateLimit-* headers the seed shows; Reset and Retry-After
+// are whole seconds, rounded up so a client waiting that long finds a new window.
+func (d rateDecision) setHeaders(c echo.Context) {
+	h := c.Response().Header()
+	reset := strconv.Itoa(int(math.Ceil(d.reset.Seconds())))
+	h.Set("RateLimit-Limit", strconv.Itoa(d.limit))
+	h.Set("RateLimit-Remaining", strconv.Itoa(d.remaining))
+	h.Set("RateLimit-Reset", reset)
+	if !d.allowed {
+		h.Set("Retry-After", reset)
+	}
+}
+
+// errRateLimited renders as the seed's 429 body through the error handler.
+var errRateLimited = echo.NewHTTPError(http.StatusTooManyRequests)

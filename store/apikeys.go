@@ -1,0 +1,269 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrInvalidTenant is returned for a tenant id that is empty or not made of
+// letters, digits, '.', '_' and '-' (at most 64 characters).
+var ErrInvalidTenant = errors.New("store: tenant id must be 1-64 letters, digits, '.', '_' or '-'")
+
+// ErrAPIKeyRevoked is returned when rotating a key that was revoked.
+var ErrAPIKeyRevoked = errors.New("store: API key is revoked")
+
+var tenantPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// Audit actions of API key changes, each recorded in the change's transaction.
+const (
+	AuditAPIKeyCreated = "api_key_created"
+	AuditAPIKeyRotated = "api_key_rotated"
+	AuditAPIKeyRevoked = "api_key_revoked"
+)
+
+// auditAPIKey records an API key change made by who (an officer, or the CLI with
+// no officer), naming the key by id, tenant and prefix: never its secret.
+func auditAPIKey(ctx context.Context, tx *sql.Tx, at time.Time, who AuditEntry, action string, k APIKey) error {
+	who.Action = action
+	who.Detail = fmt.Sprintf("key %s of tenant %s (%s…)", k.ID, k.TenantID, k.Prefix)
+	return addAudit(ctx, tx, at, who)
+}
+
+const (
+	// apiKeyMarker starts every API key secret, so a leaked key is recognisable
+	// (secret scanners, log review) and never confused with the demo key.
+	apiKeyMarker = "pqk_"
+	// apiKeyRandomBytes is the secret's entropy: 256 bits.
+	apiKeyRandomBytes = 32
+	// apiKeyPrefixLen is how much of the secret is kept in clear for display: the
+	// marker and 6 random characters (36 bits), enough to tell keys apart, far too
+	// little to help guess the remaining 220 bits.
+	apiKeyPrefixLen = len(apiKeyMarker) + 6
+)
+
+// APIKey is a partner's key to the Credit Decision API. The secret itself is never
+// stored; Prefix is its first characters, for people to recognise it.
+type APIKey struct {
+	ID        string
+	TenantID  string
+	Prefix    string
+	CreatedAt time.Time
+	RotatedAt time.Time // zero when never rotated
+	RevokedAt time.Time // zero when active
+}
+
+// Active reports whether the key may authenticate.
+func (k APIKey) Active() bool { return k.RevokedAt.IsZero() }
+
+// newAPIKeySecret returns a fresh secret: the marker and 256 random bits in
+// unpadded base64url (safe in an HTTP header without quoting).
+func newAPIKeySecret() string {
+	b := make([]byte, apiKeyRandomBytes)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return apiKeyMarker + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashAPIKey is the stored form of a secret: hex SHA-256 (see migration 00003 for
+// why a fast hash is right for a 256-bit secret).
+func hashAPIKey(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateAPIKey creates a key for tenantID and returns it with its secret. The
+// secret is returned only here: show it once, it cannot be recovered. who is
+// recorded in the audit log (officer, IP, user agent; empty for the CLI).
+func (s *Store) CreateAPIKey(ctx context.Context, tenantID string, who AuditEntry) (APIKey, string, error) {
+	if !tenantPattern.MatchString(tenantID) {
+		return APIKey{}, "", fmt.Errorf("store.CreateAPIKey: %w", ErrInvalidTenant)
+	}
+	secret := newAPIKeySecret()
+	k := APIKey{ID: NewID(), TenantID: tenantID, Prefix: secret[:apiKeyPrefixLen], CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, key_hash, prefix, created_at_ms) VALUES (?,?,?,?,?)`,
+			k.ID, k.TenantID, hashAPIKey(secret), k.Prefix, ms(k.CreatedAt))
+		if err != nil {
+			return err
+		}
+		return auditAPIKey(ctx, tx, k.CreatedAt, who, AuditAPIKeyCreated, k)
+	})
+	if err != nil {
+		return APIKey{}, "", fmt.Errorf("store.CreateAPIKey: %w", err)
+	}
+	return k, secret, nil
+}
+
+// RotateAPIKey gives key id a new secret and returns it (shown once). The old
+// secret stops authenticating as soon as this commits; the key keeps its id,
+// tenant and usage. A revoked key cannot be rotated (ErrAPIKeyRevoked). who is
+// recorded in the audit log.
+func (s *Store) RotateAPIKey(ctx context.Context, id string, who AuditEntry) (APIKey, string, error) {
+	secret := newAPIKeySecret()
+	now := s.now().UTC()
+	var k APIKey
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if k, err = apiKeyByID(ctx, tx, id); err != nil {
+			return err
+		}
+		if !k.Active() {
+			return ErrAPIKeyRevoked
+		}
+		k.Prefix, k.RotatedAt = secret[:apiKeyPrefixLen], now.Truncate(time.Millisecond)
+		_, err = tx.ExecContext(ctx, `UPDATE api_keys SET key_hash = ?, prefix = ?, rotated_at_ms = ? WHERE id = ?`,
+			hashAPIKey(secret), k.Prefix, ms(now), id)
+		if err != nil {
+			return err
+		}
+		return auditAPIKey(ctx, tx, now, who, AuditAPIKeyRotated, k)
+	})
+	if err != nil {
+		return APIKey{}, "", fmt.Errorf("store.RotateAPIKey: %w", err)
+	}
+	return k, secret, nil
+}
+
+// RevokeAPIKey stops key id from ever authenticating again; who is recorded in
+// the audit log. Revoking a revoked key changes nothing.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string, who AuditEntry) error {
+	now := s.now().UTC()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		k, err := apiKeyByID(ctx, tx, id)
+		if err != nil || !k.Active() {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at_ms = ? WHERE id = ?`, ms(now), id); err != nil {
+			return err
+		}
+		return auditAPIKey(ctx, tx, now, who, AuditAPIKeyRevoked, k)
+	})
+	if err != nil {
+		return fmt.Errorf("store.RevokeAPIKey: %w", err)
+	}
+	return nil
+}
+
+// APIKeyBySecret returns the active key whose current secret is secret, or
+// ErrNotFound for an unknown, rotated-away or revoked secret. Every API request
+// asks this; APIKeyFinder answers it with a prepared statement.
+func (s *Store) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) {
+	k, err := scanAPIKey(s.r.QueryRowContext(ctx, apiKeyBySecretSQL, hashAPIKey(secret)))
+	if err != nil {
+		return APIKey{}, fmt.Errorf("store.APIKeyBySecret: %w", err)
+	}
+	return k, nil
+}
+
+const apiKeyBySecretSQL = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE key_hash = ? AND revoked_at_ms IS NULL`
+
+// APIKeyFinder is Store.APIKeyBySecret with its statement prepared once (per
+// reader connection) instead of on every call: on the API's hot path, parsing
+// the SQL cost about as much as running it. It reads the database every time, so
+// a rotation or revocation takes effect on the very next request; it caches
+// nothing but the query plan.
+type APIKeyFinder struct {
+	store *Store
+	stmt  atomic.Pointer[sql.Stmt]
+	mu    sync.Mutex // serialises preparing
+}
+
+// NewAPIKeyFinder returns a finder reading s. It prepares lazily, so it needs
+// no error handling or closing of its own; the statement goes with the Store.
+func NewAPIKeyFinder(s *Store) *APIKeyFinder {
+	return &APIKeyFinder{store: s}
+}
+
+// APIKeyBySecret is Store.APIKeyBySecret.
+func (f *APIKeyFinder) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) {
+	stmt, err := f.prepared(ctx)
+	if err != nil {
+		return APIKey{}, fmt.Errorf("store.APIKeyFinder: %w", err)
+	}
+	k, err := scanAPIKey(stmt.QueryRowContext(ctx, hashAPIKey(secret)))
+	if err != nil {
+		return APIKey{}, fmt.Errorf("store.APIKeyFinder: %w", err)
+	}
+	return k, nil
+}
+
+// prepared returns the statement, preparing it on first use (and again after a
+// failed attempt).
+func (f *APIKeyFinder) prepared(ctx context.Context) (*sql.Stmt, error) {
+	if stmt := f.stmt.Load(); stmt != nil {
+		return stmt, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if stmt := f.stmt.Load(); stmt != nil {
+		return stmt, nil
+	}
+	stmt, err := f.store.r.PrepareContext(ctx, apiKeyBySecretSQL)
+	if err != nil {
+		return nil, err
+	}
+	f.stmt.Store(stmt)
+	return stmt, nil
+}
+
+// APIKey returns key id, or ErrNotFound.
+func (s *Store) APIKey(ctx context.Context, id string) (APIKey, error) {
+	k, err := scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id))
+	if err != nil {
+		return APIKey{}, fmt.Errorf("store.APIKey: %w", err)
+	}
+	return k, nil
+}
+
+// APIKeys lists every key, by tenant and then oldest first.
+func (s *Store) APIKeys(ctx context.Context) ([]APIKey, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY tenant_id, created_at_ms, id`)
+	if err != nil {
+		return nil, fmt.Errorf("store.APIKeys: %w", err)
+	}
+	defer rows.Close()
+	var out []APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store.APIKeys: %w", err)
+		}
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store.APIKeys: %w", err)
+	}
+	return out, nil
+}
+
+const apiKeyColumns = `id, tenant_id, prefix, created_at_ms, rotated_at_ms, revoked_at_ms`
+
+func apiKeyByID(ctx context.Context, tx *sql.Tx, id string) (APIKey, error) {
+	return scanAPIKey(tx.QueryRowContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ?`, id))
+}
+
+func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
+	var (
+		k                APIKey
+		created          int64
+		rotated, revoked sql.NullInt64
+	)
+	err := row.Scan(&k.ID, &k.TenantID, &k.Prefix, &created, &rotated, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return APIKey{}, ErrNotFound
+	}
+	if err != nil {
+		return APIKey{}, err
+	}
+	k.CreatedAt, k.RotatedAt, k.RevokedAt = fromMS(created), fromNullMS(rotated), fromNullMS(revoked)
+	return k, nil
+}

@@ -1,0 +1,192 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCreateAPIKeyAndLookUp(t *testing.T) {
+	s, path := openTestStore(t)
+	ctx := context.Background()
+	k, secret, err := s.CreateAPIKey(ctx, "acme-bank", AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(secret, apiKeyMarker) || len(secret) != len(apiKeyMarker)+43 {
+		t.Errorf("secret %q: want %s and 43 base64url characters", secret[:8], apiKeyMarker)
+	}
+	if !strings.HasPrefix(secret, k.Prefix) || len(k.Prefix) != apiKeyPrefixLen {
+		t.Errorf("prefix %q is not the secret's first %d characters", k.Prefix, apiKeyPrefixLen)
+	}
+	got, err := s.APIKeyBySecret(ctx, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != k.ID || got.TenantID != "acme-bank" || !got.CreatedAt.Equal(k.CreatedAt) || !got.Active() {
+		t.Errorf("APIKeyBySecret = %+v, want %+v", got, k)
+	}
+	for _, wrong := range []string{"", "demo-key-123", secret + "x", secret[:len(secret)-1], k.Prefix, hashAPIKey(secret)} {
+		if _, err := s.APIKeyBySecret(ctx, wrong); !errors.Is(err, ErrNotFound) {
+			t.Errorf("APIKeyBySecret(%.12q…) error = %v, want ErrNotFound", wrong, err)
+		}
+	}
+	// Only the hash is stored: the secret appears nowhere in the database files.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	for _, f := range []string{path, path + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	if !bytes.Contains(all, []byte(hashAPIKey(secret))) {
+		t.Fatal("the key's hash is not in the database files: this check reads the wrong files")
+	}
+	if bytes.Contains(all, []byte(secret[apiKeyPrefixLen:])) {
+		t.Error("the database files contain the API key secret")
+	}
+}
+
+func TestCreateAPIKeyRejectsBadTenant(t *testing.T) {
+	s, _ := openTestStore(t)
+	for _, tenant := range []string{"", "has space", "semi;colon", strings.Repeat("a", 65), "ünï"} {
+		if _, _, err := s.CreateAPIKey(context.Background(), tenant, AuditEntry{}); !errors.Is(err, ErrInvalidTenant) {
+			t.Errorf("CreateAPIKey(%q) error = %v, want ErrInvalidTenant", tenant, err)
+		}
+	}
+}
+
+func TestRotateAPIKeyInvalidatesOldSecretAtOnce(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	k, oldSecret, err := s.CreateAPIKey(ctx, "acme", AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A finder that has answered for the old secret must not remember it.
+	finder := NewAPIKeyFinder(s)
+	if got, err := finder.APIKeyBySecret(ctx, oldSecret); err != nil || got.ID != k.ID {
+		t.Fatalf("finder before rotation: %+v, %v", got, err)
+	}
+	now = now.Add(time.Hour)
+	rotated, newSecret, err := s.RotateAPIKey(ctx, k.ID, AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newSecret == oldSecret || rotated.ID != k.ID || rotated.Prefix == k.Prefix || !rotated.RotatedAt.Equal(now) {
+		t.Errorf("rotated = %+v (secret changed: %v), want same id, new prefix, rotated at %v", rotated, newSecret != oldSecret, now)
+	}
+	if _, err := finder.APIKeyBySecret(ctx, oldSecret); !errors.Is(err, ErrNotFound) {
+		t.Errorf("finder, old secret after rotation: error = %v, want ErrNotFound", err)
+	}
+	if _, err := s.APIKeyBySecret(ctx, oldSecret); !errors.Is(err, ErrNotFound) {
+		t.Errorf("old secret after rotation: error = %v, want ErrNotFound", err)
+	}
+	if got, err := finder.APIKeyBySecret(ctx, newSecret); err != nil || got.ID != k.ID {
+		t.Errorf("finder, new secret: %+v, %v; want key %s", got, err, k.ID)
+	}
+	got, err := s.APIKeyBySecret(ctx, newSecret)
+	if err != nil || got.ID != k.ID || !got.CreatedAt.Equal(k.CreatedAt) {
+		t.Errorf("new secret: %+v, %v; want key %s created %v", got, err, k.ID, k.CreatedAt)
+	}
+	if _, _, err := s.RotateAPIKey(ctx, "nope", AuditEntry{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RotateAPIKey(unknown) error = %v, want ErrNotFound", err)
+	}
+}
+
+func TestRevokeAPIKey(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	k, secret, err := s.CreateAPIKey(ctx, "acme", AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAPIKey(ctx, k.ID, AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAPIKey(ctx, k.ID, AuditEntry{}); err != nil {
+		t.Errorf("revoking twice: %v", err)
+	}
+	if _, err := s.APIKeyBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
+		t.Errorf("revoked secret: error = %v, want ErrNotFound", err)
+	}
+	if _, _, err := s.RotateAPIKey(ctx, k.ID, AuditEntry{}); !errors.Is(err, ErrAPIKeyRevoked) {
+		t.Errorf("rotating a revoked key: error = %v, want ErrAPIKeyRevoked", err)
+	}
+	got, err := s.APIKey(ctx, k.ID)
+	if err != nil || got.Active() {
+		t.Errorf("APIKey = %+v, %v; want revoked", got, err)
+	}
+	if err := s.RevokeAPIKey(ctx, "nope", AuditEntry{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RevokeAPIKey(unknown) error = %v, want ErrNotFound", err)
+	}
+}
+
+func TestAPIKeysListsByTenant(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	for _, tenant := range []string{"zeta", "alpha", "alpha"} {
+		if _, _, err := s.CreateAPIKey(ctx, tenant, AuditEntry{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys, err := s.APIKeys(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tenants []string
+	for _, k := range keys {
+		tenants = append(tenants, k.TenantID)
+	}
+	if got := strings.Join(tenants, ","); got != "alpha,alpha,zeta" {
+		t.Errorf("tenants = %s, want alpha,alpha,zeta", got)
+	}
+}
+
+func TestAPIKeyChangesAreAuditedWithoutSecrets(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	who := AuditEntry{OfficerID: "off1", OfficerEmail: "admin@example.com", IP: "192.0.2.1", UserAgent: "test"}
+	k, secret1, err := s.CreateAPIKey(ctx, "acme", who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret2, err := s.RotateAPIKey(ctx, k.ID, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAPIKey(ctx, k.ID, who); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAPIKey(ctx, k.ID, who); err != nil { // no change, no entry
+		t.Fatal(err)
+	}
+	for _, action := range []string{AuditAPIKeyCreated, AuditAPIKeyRotated, AuditAPIKeyRevoked} {
+		entries, err := s.AuditLog(ctx, AuditFilter{Action: action})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 {
+			t.Fatalf("%s: %d audit entries, want 1", action, len(entries))
+		}
+		e := entries[0]
+		if e.OfficerID != "off1" || e.IP != "192.0.2.1" || !strings.Contains(e.Detail, k.ID) || !strings.Contains(e.Detail, "acme") {
+			t.Errorf("%s entry = %+v", action, e)
+		}
+		for _, secret := range []string{secret1, secret2} {
+			if strings.Contains(e.Detail+e.Note, secret[apiKeyPrefixLen:]) {
+				t.Errorf("%s entry holds a secret", action)
+			}
+		}
+	}
+}

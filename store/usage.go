@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// usageMonthLayout names a billing month: UTC "YYYY-MM".
+const usageMonthLayout = "2006-01"
+
+// usageCommitTimeout bounds one group commit. The commit runs detached from any
+// single request's context, because every request in the batch waits for it.
+const usageCommitTimeout = 15 * time.Second
+
+// APIUsage is one key's billed calls: in total and in the current UTC month.
+type APIUsage struct {
+	Calls          int64
+	CallsThisMonth int64
+}
+
+// APIMonthlyUsage is one key's billed calls in one UTC month ("YYYY-MM").
+type APIMonthlyUsage struct {
+	KeyID string
+	Month string
+	Calls int64
+}
+
+// RecordAPICalls adds one billed call per entry of keyIDs, at the store's clock,
+// in one transaction: one upsert per key and month however many calls there are.
+func (s *Store) RecordAPICalls(ctx context.Context, keyIDs []string) error {
+	if len(keyIDs) == 0 {
+		return nil
+	}
+	month := s.now().UTC().Format(usageMonthLayout)
+	counts := make(map[string]int64, 1)
+	order := make([]string, 0, 1) // keep a stable statement order (no lock-order surprises later in PostgreSQL)
+	for _, id := range keyIDs {
+		if counts[id] == 0 {
+			order = append(order, id)
+		}
+		counts[id]++
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO api_usage (key_id, month, calls) VALUES (?,?,?)
+			ON CONFLICT (key_id, month) DO UPDATE SET calls = api_usage.calls + excluded.calls`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, id := range order {
+			if _, err := stmt.ExecContext(ctx, id, month, counts[id]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store.RecordAPICalls: %w", err)
+	}
+	return nil
+}
+
+// APIKeyUsage returns key id's billed calls in total and in the store clock's
+// current UTC month. A key without calls has zero usage.
+func (s *Store) APIKeyUsage(ctx context.Context, id string) (APIUsage, error) {
+	month := s.now().UTC().Format(usageMonthLayout)
+	var u APIUsage
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(calls), 0),
+		COALESCE(SUM(CASE WHEN month = ? THEN calls ELSE 0 END), 0)
+		FROM api_usage WHERE key_id = ?`, month, id).Scan(&u.Calls, &u.CallsThisMonth)
+	if err != nil {
+		return APIUsage{}, fmt.Errorf("store.APIKeyUsage: %w", err)
+	}
+	return u, nil
+}
+
+// APIUsageByMonth lists billed calls per key and month, newest month first, for
+// the officers' billing view.
+func (s *Store) APIUsageByMonth(ctx context.Context) ([]APIMonthlyUsage, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT key_id, month, calls FROM api_usage ORDER BY month DESC, key_id`)
+	if err != nil {
+		return nil, fmt.Errorf("store.APIUsageByMonth: %w", err)
+	}
+	defer rows.Close()
+	var out []APIMonthlyUsage
+	for rows.Next() {
+		var u APIMonthlyUsage
+		if err := rows.Scan(&u.KeyID, &u.Month, &u.Calls); err != nil {
+			return nil, fmt.Errorf("store.APIUsageByMonth: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store.APIUsageByMonth: %w", err)
+	}
+	return out, nil
+}
+
+// UsageRecorder records billed API calls durably without a commit (and its fsync)
+// per call: group commit. Calls that arrive while a commit is in flight join the
+// next batch; the first of them leads it, waits for the writer, and commits the
+// whole batch in one transaction; the others wait for that commit. An idle
+// recorder commits a lone call at once, so there is no timer, no goroutine to
+// start or stop, and nothing is lost at shutdown: Record returns only after its
+// call is committed (or the commit failed).
+type UsageRecorder struct {
+	store    *Store
+	commitMu sync.Mutex // held by the leader committing a batch
+	mu       sync.Mutex // guards open
+	open     *usageBatch
+}
+
+// usageBatch is a group of calls committed together.
+type usageBatch struct {
+	keyIDs []string
+	done   chan struct{} // closed when the commit finished; err is then set
+	err    error
+}
+
+// NewUsageRecorder returns a recorder writing to s.
+func NewUsageRecorder(s *Store) *UsageRecorder {
+	return &UsageRecorder{store: s}
+}
+
+// Record adds one billed call for key id and returns once it is committed. If
+// ctx ends first, Record returns ctx's error; the call may still be committed.
+func (r *UsageRecorder) Record(ctx context.Context, keyID string) error {
+	r.mu.Lock()
+	b := r.open
+	leader := b == nil
+	if leader {
+		b = &usageBatch{done: make(chan struct{})}
+		r.open = b
+	}
+	b.keyIDs = append(b.keyIDs, keyID)
+	r.mu.Unlock()
+
+	if leader {
+		r.commit(b)
+	}
+	select {
+	case <-b.done:
+		return b.err
+	case <-ctx.Done():
+		return fmt.Errorf("store.UsageRecorder.Record: %w", ctx.Err())
+	}
+}
+
+// commit waits for the previous batch's commit to finish, closes batch b to new
+// calls, and commits it.
+func (r *UsageRecorder) commit(b *usageBatch) {
+	r.commitMu.Lock()
+	defer r.commitMu.Unlock()
+	r.mu.Lock()
+	r.open = nil // later calls start the next batch
+	r.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), usageCommitTimeout)
+	defer cancel()
+	b.err = r.store.RecordAPICalls(ctx, b.keyIDs)
+	close(b.done)
+}
