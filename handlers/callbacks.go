@@ -35,8 +35,7 @@ func (s *Server) platformCallback(c echo.Context) error {
 	}
 	webhookID, err := platform.Verify(s.cfg.WebhookSecrets, c.Request().Header, body, s.now())
 	if err != nil {
-		// The lead cannot be named without trusting an unverified body, so the
-		// rejection goes to the log only (with the error: which check failed).
+		s.noteRejectedCallback(c, body, err)
 		return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(err)
 	}
 	cb, err := platform.DecodeCallback(body)
@@ -67,6 +66,24 @@ func (s *Server) platformCallback(c echo.Context) error {
 		"webhook_id", webhookID, "from", string(res.From), "to", string(res.To),
 		"changed", res.Changed, "duplicate", res.Duplicate)
 	return c.NoContent(http.StatusNoContent)
+}
+
+// noteRejectedCallback puts a callback whose signature or timestamp failed on the
+// timeline of the application its body names, so officers and QA see rejected
+// deliveries. Only the path token has vouched for the sender, so the body is
+// read for the lead uuid alone — nothing in it is applied — and the event says
+// the claim is unverified.
+func (s *Server) noteRejectedCallback(c echo.Context, body []byte, why error) {
+	ctx := c.Request().Context()
+	cb, err := platform.DecodeCallback(body)
+	if err != nil {
+		return
+	}
+	detail := "signature check failed (" + why.Error() + "); unverified claim: status " + cb.Data.Status +
+		", webhook-id " + c.Request().Header.Get(platform.HeaderWebhookID)
+	if err := s.store.RecordRejectedCallback(ctx, cb.Data.UUID, detail); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.WarnContext(ctx, "recording a rejected callback failed", "error", err)
+	}
 }
 
 // callbackTokenOK compares the path token with the configured one in constant

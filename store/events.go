@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,4 +51,25 @@ func (s *Store) Events(ctx context.Context, applicationID string) ([]lending.Eve
 		return nil, fmt.Errorf("store.Events: %w", err)
 	}
 	return out, nil
+}
+
+// RecordRejectedCallback adds a callback_rejected event to the application whose
+// lead has this uuid (ErrNotFound when none has).
+func (s *Store) RecordRejectedCallback(ctx context.Context, leadUUID, detail string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM applications WHERE lead_uuid = ?`, leadUUID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return addEvent(ctx, tx, id, s.now().UTC(), lending.Event{Kind: lending.EventCallbackRejected,
+			Source: lending.SourceCallback, Detail: detail})
+	})
+	if err != nil {
+		return fmt.Errorf("store.RecordRejectedCallback: %w", err)
+	}
+	return nil
 }

@@ -154,7 +154,7 @@ func AdminAPIKeys(v APIKeysView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, " <div class=\"table-wrap\"><table class=\"data\" data-testid=\"api-keys\"><caption class=\"visually-hidden\">API keys by tenant</caption> <thead><tr><th scope=\"col\">Tenant</th><th scope=\"col\">Key</th><th scope=\"col\">Created</th><th scope=\"col\">Last rotated</th><th scope=\"col\">Status</th><th scope=\"col\" class=\"num\">Calls</th><th scope=\"col\" class=\"num\">This month</th><th scope=\"col\">Actions</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, " <div class=\"table-wrap\" tabindex=\"0\"><table class=\"data\" data-testid=\"api-keys\"><caption class=\"visually-hidden\">API keys by tenant</caption> <thead><tr><th scope=\"col\">Tenant</th><th scope=\"col\">Key</th><th scope=\"col\">Created</th><th scope=\"col\">Last rotated</th><th scope=\"col\">Status</th><th scope=\"col\" class=\"num\">Calls</th><th scope=\"col\" class=\"num\">This month</th><th scope=\"col\">Actions</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -379,7 +379,7 @@ func AdminAPIKeys(v APIKeysView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<div class=\"table-wrap\"><table class=\"data\" data-testid=\"api-usage-months\" aria-labelledby=\"api-usage-heading\"><thead><tr><th scope=\"col\">Month (UTC)</th><th scope=\"col\">Tenant</th><th scope=\"col\">Key</th><th scope=\"col\" class=\"num\">Calls</th><th scope=\"col\" class=\"num\">Billed</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"data\" data-testid=\"api-usage-months\" aria-labelledby=\"api-usage-heading\"><thead><tr><th scope=\"col\">Month (UTC)</th><th scope=\"col\">Tenant</th><th scope=\"col\">Key</th><th scope=\"col\" class=\"num\">Calls</th><th scope=\"col\" class=\"num\">Billed</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -507,7 +507,7 @@ func AdminApplication(v ApplicationDetailView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</dd></dl></section></div><section class=\"card\" aria-labelledby=\"consent-heading\"><h2 id=\"consent-heading\">Consent evidence</h2><div class=\"table-wrap\"><table class=\"data\" data-testid=\"consents\"><caption class=\"visually-hidden\">Consents the borrower gave</caption> <thead><tr><th scope=\"col\">Consent</th><th scope=\"col\">Given</th><th scope=\"col\">Text version</th><th scope=\"col\">When</th><th scope=\"col\">IP address</th><th scope=\"col\">Browser</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</dd></dl></section></div><section class=\"card\" aria-labelledby=\"consent-heading\"><h2 id=\"consent-heading\">Consent evidence</h2><div class=\"table-wrap\" tabindex=\"0\"><table class=\"data\" data-testid=\"consents\"><caption class=\"visually-hidden\">Consents the borrower gave</caption> <thead><tr><th scope=\"col\">Consent</th><th scope=\"col\">Given</th><th scope=\"col\">Text version</th><th scope=\"col\">When</th><th scope=\"col\">IP address</th><th scope=\"col\">Browser</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -676,7 +676,7 @@ func AdminApplication(v ApplicationDetailView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "<div class=\"table-wrap\"><table class=\"data\" data-testid=\"admin-products\"><caption class=\"visually-hidden\">Products the lenders offered</caption> <thead><tr><th scope=\"col\">Lender</th><th scope=\"col\">Range</th><th scope=\"col\">Amount</th><th scope=\"col\">APR</th><th scope=\"col\">Term</th><th scope=\"col\">Monthly</th><th scope=\"col\">Product id</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 58, "<div class=\"table-wrap\" tabindex=\"0\"><table class=\"data\" data-testid=\"admin-products\"><caption class=\"visually-hidden\">Products the lenders offered</caption> <thead><tr><th scope=\"col\">Lender</th><th scope=\"col\">Range</th><th scope=\"col\">Amount</th><th scope=\"col\">APR</th><th scope=\"col\">Term</th><th scope=\"col\">Monthly</th><th scope=\"col\">Product id</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -625,7 +625,7 @@ func AdminDashboard(v DashboardView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "</svg> <details><summary>The same numbers as a table</summary><div class=\"table-wrap\"><table class=\"data\"><caption class=\"visually-hidden\">Applications per day</caption> <thead><tr><th scope=\"col\">Day</th><th scope=\"col\" class=\"num\">Applications</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "</svg> <details><summary>The same numbers as a table</summary><div class=\"table-wrap\" tabindex=\"0\"><table class=\"data\"><caption class=\"visually-hidden\">Applications per day</caption> <thead><tr><th scope=\"col\">Day</th><th scope=\"col\" class=\"num\">Applications</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -690,7 +690,7 @@ func PipelineResults(v PipelineView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "\" data-testid=\"pipeline-export\">Download CSV<span class=\"visually-hidden\">of the filtered applications</span></a></div><div class=\"table-wrap\"><table class=\"data\" data-testid=\"pipeline-table\"><caption class=\"visually-hidden\">Applications matching the filters</caption> <thead><tr>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 65, "\" data-testid=\"pipeline-export\">Download CSV<span class=\"visually-hidden\">of the filtered applications</span></a></div><div class=\"table-wrap\" tabindex=\"0\"><table class=\"data\" data-testid=\"pipeline-table\"><caption class=\"visually-hidden\">Applications matching the filters</caption> <thead><tr>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -52,7 +52,7 @@ func AdminReviewQueue(v ReviewQueueView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " <div class=\"table-wrap\"><table class=\"data\" data-testid=\"review-queue\"><caption class=\"visually-hidden\">Applications held for manual review, oldest first</caption> <thead><tr><th scope=\"col\">Received</th><th scope=\"col\">Borrower</th><th scope=\"col\" class=\"num\">Amount</th><th scope=\"col\">Held because</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " <div class=\"table-wrap\" tabindex=\"0\"><table class=\"data\" data-testid=\"review-queue\"><caption class=\"visually-hidden\">Applications held for manual review, oldest first</caption> <thead><tr><th scope=\"col\">Received</th><th scope=\"col\">Borrower</th><th scope=\"col\" class=\"num\">Amount</th><th scope=\"col\">Held because</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -49,7 +49,7 @@ func Home(v HomeView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if len(v.Applications) > 0 {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<section aria-labelledby=\"your-apps\"><h2 id=\"your-apps\">Your applications</h2><div class=\"table-wrap\"><table class=\"data\"><caption class=\"visually-hidden\">Applications started in this browser</caption> <thead><tr><th scope=\"col\">Started</th><th scope=\"col\">Amount</th><th scope=\"col\">Status</th><th scope=\"col\"><span class=\"visually-hidden\">Open</span></th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<section aria-labelledby=\"your-apps\"><h2 id=\"your-apps\">Your applications</h2><div class=\"table-wrap\" tabindex=\"0\"><table class=\"data\"><caption class=\"visually-hidden\">Applications started in this browser</caption> <thead><tr><th scope=\"col\">Started</th><th scope=\"col\">Amount</th><th scope=\"col\">Status</th><th scope=\"col\"><span class=\"visually-hidden\">Open</span></th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -54,7 +54,7 @@ func QAPage(v QAView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " <div class=\"table-wrap\"><table class=\"data\" data-testid=\"scenario-table\"><caption class=\"visually-hidden\">QA scenarios</caption> <thead><tr><th scope=\"col\">Scenario</th><th scope=\"col\">What it demonstrates</th><th scope=\"col\">Expected final status</th><th scope=\"col\"><span class=\"visually-hidden\">Start</span></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " <div class=\"table-wrap\" tabindex=\"0\"><table class=\"data\" data-testid=\"scenario-table\"><caption class=\"visually-hidden\">QA scenarios</caption> <thead><tr><th scope=\"col\">Scenario</th><th scope=\"col\">What it demonstrates</th><th scope=\"col\">Expected final status</th><th scope=\"col\"><span class=\"visually-hidden\">Start</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -433,7 +433,7 @@ func QAApplication(v QAApplicationView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, " <div class=\"table-wrap\"><table class=\"data\" data-testid=\"qa-calls\"><caption class=\"visually-hidden\">Calls and events in time order</caption> <thead><tr><th scope=\"col\">Time (UTC)</th><th scope=\"col\">Side</th><th scope=\"col\">What</th><th scope=\"col\">HTTP</th><th scope=\"col\">Status</th><th scope=\"col\">Detail</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, " <div class=\"table-wrap\" tabindex=\"0\"><table class=\"data\" data-testid=\"qa-calls\"><caption class=\"visually-hidden\">Calls and events in time order</caption> <thead><tr><th scope=\"col\">Time (UTC)</th><th scope=\"col\">Side</th><th scope=\"col\">What</th><th scope=\"col\">HTTP</th><th scope=\"col\">Status</th><th scope=\"col\">Detail</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

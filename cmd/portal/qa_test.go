@@ -1,0 +1,111 @@
+package main
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"prequal/platform"
+)
+
+// TestBrowserStageControlsShowInQAView: QA sets 3 failed deliveries on /qa; the
+// next application's QA view shows three rejected callback attempts, then the
+// one that landed; "Reset all controls" puts the defaults back.
+func TestBrowserStageControlsShowInQAView(t *testing.T) {
+	p := startPortal(t)
+	tb := newTab(t, p.URL, true)
+	tb.open("/qa")
+	tb.do(
+		chromedp.SetValue(chromedp.CSS(`#failDeliveries`), "3"),
+		chromedp.SetValue(chromedp.CSS(`#leadTimeoutSeconds`), "60"),
+		chromedp.Click(chromedp.CSS(`[data-testid="stage-controls"] button[type="submit"]`)),
+	)
+	tb.waitFor("controls saved", `document.querySelector('[data-testid="controls-saved"]')`, 5*time.Second)
+	if v := evalJS[string](tb, `document.querySelector('#failDeliveries').value`); v != "3" {
+		t.Fatalf("failDeliveries shows %q after saving", v)
+	}
+	tb.screenshot("qa-controls")
+
+	sc, _ := platform.ScenarioByID(platform.ScenarioUnderwritingApprove)
+	tb.startScenario(sc)
+	if got := tb.waitStatus(30*time.Second, terminalStatuses...); got != "offers_found" {
+		t.Fatalf("status %q", got)
+	}
+	tb.do(chromedp.Click(chromedp.CSS(`a[href^="/qa/applications/"]`)))
+	tb.waitFor("QA view", `document.querySelector('[data-testid="qa-calls"]')`, 5*time.Second)
+	attempts := evalJS[[]bool](tb, `[...document.querySelectorAll('[data-testid="qa-call"][data-kind="callback_attempt"]')].map(r => r.dataset.failed === "true")`)
+	if got := fmtBools(attempts); !strings.HasPrefix(got, "failed failed failed ok") {
+		t.Errorf("callback attempts: %s, want three failed then one ok", got)
+	}
+	if n := tb.count(`[data-testid="qa-call"][data-side="portal"][data-kind="callback_rejected"]`); n != 3 {
+		t.Errorf("%d callback_rejected events on the portal side, want 3", n)
+	}
+	tb.axe("qa view")
+	tb.screenshot("qa-view")
+
+	tb.open("/qa")
+	tb.do(chromedp.Click(chromedp.CSS(`[data-testid="reset-controls"]`)))
+	tb.waitFor("controls reset", `document.querySelector('#failDeliveries') && document.querySelector('#failDeliveries').value === "0"`, 5*time.Second)
+	if v := evalJS[string](tb, `document.querySelector('#leadTimeoutSeconds').value`); v != "120" {
+		t.Errorf("lead timeout after reset: %q, want the configured 120", v)
+	}
+}
+
+func fmtBools(b []bool) string {
+	var out []string
+	for _, v := range b {
+		if v {
+			out = append(out, "failed")
+		} else {
+			out = append(out, "ok")
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// TestProductionHidesStageSurfaces: with PORTAL_ENV=production (and a real
+// platform configured) there is no /qa, no scenario table, no /sandbox, and no
+// stage banner.
+func TestProductionHidesStageSurfaces(t *testing.T) {
+	secret := func(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
+	key := make([]byte, 64)
+	for i := range key {
+		key[i] = byte(i + 1)
+	}
+	p := startPortal(t, withEnv(
+		"PORTAL_ENV", "production",
+		"PLATFORM_BASE_URL", "https://platform.invalid",
+		"PORTAL_SESSION_KEYS", base64.StdEncoding.EncodeToString(key),
+		"PORTAL_DATA_KEY", secret(32),
+		"PLATFORM_CLIENT_ID", "partner-7f3a9c",
+		"PLATFORM_CLIENT_SECRET", "s3cr3t-9a8b7c6d5e4f3a2b1c0d",
+		"PLATFORM_WEBHOOK_SECRET", string(platform.NewWebhookSecret()),
+		"PLATFORM_CALLBACK_TOKEN", "k2v7m4q9x3c8w1z6r5t0y2u4",
+	))
+	for _, path := range []string{"/qa", "/qa/scenarios.json", "/qa/applications/aaaaaaaaaaaaaaaaaaaaaaaaaa", "/sandbox/controls", "/sandbox/oauth2/token"} {
+		resp, err := http.Get(p.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("production %s: %d, want 404", path, resp.StatusCode)
+		}
+	}
+	resp, err := http.Get(p.URL + "/apply?scenario=offers-all-ranges")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, stageOnly := range []string{"stage-banner", "Stage — test data only", `name="scenario"`, "avery", "/qa"} {
+		if strings.Contains(string(body), stageOnly) {
+			t.Errorf("production page contains %q", stageOnly)
+		}
+	}
+}
