@@ -111,7 +111,7 @@ func TestValidationRefusalIsRecordedAndNotRetried(t *testing.T) {
 	h.run()
 	app := h.apply()
 	var got lending.Application
-	h.waitFor("submit_error", 5*time.Second, func() bool {
+	h.waitFor("submit_error", 15*time.Second, func() bool {
 		got = h.app(app.ID)
 		return got.Lead.SubmitError != ""
 	})
@@ -137,7 +137,7 @@ func TestPollingFindsTheResultWithoutACallback(t *testing.T) {
 	app := h.waitForLead(h.apply().ID)
 	// The platform finishes; no callback ever comes.
 	h.fake.setStatus(app.Lead.UUID, platform.StatusOffersFound, fakeProduct("p1"), fakeProduct("p2"))
-	h.waitFor("offers_found by polling", 5*time.Second, func() bool {
+	h.waitFor("offers_found by polling", 15*time.Second, func() bool {
 		return h.app(app.ID).Lead.Status == lending.LeadOffersFound
 	})
 	offers, err := h.store.LeadOffers(context.Background(), app.ID)
@@ -165,13 +165,13 @@ func TestTimeoutSweepThenOneLastLook(t *testing.T) {
 	h.run()
 	app := h.waitForLead(h.apply().ID)
 	h.fake.setStatus(app.Lead.UUID, platform.StatusFindingProducts) // stuck
-	h.waitFor("timed_out", 5*time.Second, func() bool {
+	h.waitFor("timed_out", 15*time.Second, func() bool {
 		return h.app(app.ID).Lead.Status == lending.LeadTimedOut
 	})
 	if ev := h.events(app.ID, lending.EventTimedOut); len(ev) != 1 || ev[0].StatusFrom != string(lending.LeadCreated) {
 		t.Errorf("timed_out events = %+v", ev)
 	}
-	h.waitFor("the last look", 5*time.Second, func() bool { return len(h.events(app.ID, lending.EventPolled)) == 1 })
+	h.waitFor("the last look", 15*time.Second, func() bool { return len(h.events(app.ID, lending.EventPolled)) == 1 })
 	if got := h.app(app.ID); got.Lead.Status != lending.LeadTimedOut {
 		t.Errorf("a stale finding_products moved a timed-out lead to %s", got.Lead.Status)
 	}
@@ -182,12 +182,12 @@ func TestRetryAfterTimeoutCreatesAFreshLead(t *testing.T) {
 	h.leadTimeout, h.cfg.LeadTimeout = 200*time.Millisecond, 200*time.Millisecond
 	h.run()
 	first := h.waitForLead(h.apply().ID)
-	h.waitFor("timed_out", 5*time.Second, func() bool { return h.app(first.ID).Lead.Status == lending.LeadTimedOut })
+	h.waitFor("timed_out", 15*time.Second, func() bool { return h.app(first.ID).Lead.Status == lending.LeadTimedOut })
 	if _, err := h.store.RetryLead(context.Background(), first.ID, time.Minute, lending.SourceBorrower, ""); err != nil {
 		t.Fatal(err)
 	}
 	var second lending.Application
-	h.waitFor("the second lead", 5*time.Second, func() bool {
+	h.waitFor("the second lead", 15*time.Second, func() bool {
 		second = h.app(first.ID)
 		return second.Lead.UUID != ""
 	})
@@ -237,7 +237,7 @@ func TestStopFinishesTheJobInHand(t *testing.T) {
 		CallTimeout: 2 * time.Second, Logger: h.cfg.Logger})
 	stop := h.run()
 	app := h.apply()
-	h.waitFor("the POST", 5*time.Second, func() bool { _, posts, _, _ := h.fake.stats(); return posts == 1 })
+	h.waitFor("the POST", 15*time.Second, func() bool { _, posts, _, _ := h.fake.stats(); return posts == 1 })
 	stop()
 	got := h.app(app.ID)
 	if got.Lead.UUID != "lead-1" {
@@ -253,7 +253,7 @@ func TestStopGraceCancelsAHungJobAndReschedulesIt(t *testing.T) {
 		CallTimeout: time.Minute, Logger: h.cfg.Logger})
 	stop := h.run()
 	app := h.apply()
-	h.waitFor("the POST", 5*time.Second, func() bool { _, posts, _, _ := h.fake.stats(); return posts == 1 })
+	h.waitFor("the POST", 15*time.Second, func() bool { _, posts, _, _ := h.fake.stats(); return posts == 1 })
 	if took := stop(); took > 2*time.Second {
 		t.Errorf("stop took %s with a 100ms grace", took)
 	}
