@@ -50,6 +50,7 @@ type StageLogEntry struct {
 	Attempt        int             `json:"attempt,omitempty"`
 	BadSignature   bool            `json:"badSignature,omitempty"`
 	Error          string          `json:"error,omitempty"`
+	NextAttemptAt  *time.Time      `json:"nextAttemptAt,omitempty"`
 	ProductID      string          `json:"productId,omitempty"`
 	Scenario       string          `json:"scenario,omitempty"`
 	Note           string          `json:"note,omitempty"`
@@ -61,6 +62,7 @@ type StageLeadSummary struct {
 	UUID          string    `json:"uuid"`
 	PartnerLeadID string    `json:"partnerLeadId"`
 	Status        string    `json:"status"`
+	Scenario      string    `json:"scenario,omitempty"`
 	CreatedAt     time.Time `json:"createdAt"`
 }
 

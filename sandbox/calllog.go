@@ -1,10 +1,8 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"prequal/platform"
@@ -29,60 +27,13 @@ const (
 	logPartnerParam    = "partnerLeadId"
 )
 
-// LogEntry is one line of the sandbox's call log: what QA's "what happened" view
+// LogEntry is one line of the sandbox's call log (the stage contract's type): what QA's "what happened" view
 // shows for a lead. Borrower data in Request is masked (see maskLead); no entry
 // ever holds a token, a secret, an SSN or a full date of birth.
-type LogEntry struct {
-	ID            int64     `json:"id"`
-	Time          time.Time `json:"time"`
-	Kind          string    `json:"kind"`
-	LeadUUID      string    `json:"leadUuid,omitempty"`
-	PartnerLeadID string    `json:"partnerLeadId,omitempty"`
-	CorrelationID string    `json:"correlationId,omitempty"`
-	// Outcome says what happened in a word or two: issued, invalid_client,
-	// created, replayed, conflict, invalid, delivered, retry_scheduled, gave_up, …
-	Outcome string `json:"outcome,omitempty"`
-	// ClientID is the OAuth2 client of a token request.
-	ClientID string `json:"clientId,omitempty"`
-	// IdempotencyKey of a lead submit.
-	IdempotencyKey string `json:"idempotencyKey,omitempty"`
-	// ResponseStatus is the HTTP status the sandbox answered, or for a callback
-	// attempt the status the receiver answered (absent on a network error).
-	ResponseStatus int `json:"responseStatus,omitempty"`
-	// Request is the submitted lead with the borrower's data masked.
-	Request *platform.LeadRequest `json:"request,omitempty"`
-	// Response is the JSON the sandbox answered (lead submits).
-	Response json.RawMessage `json:"response,omitempty"`
-	// LeadStatus is the status a poll returned, a status change reached, or a
-	// callback carried.
-	LeadStatus string `json:"leadStatus,omitempty"`
-	// FromStatus is the status a status change left.
-	FromStatus string `json:"fromStatus,omitempty"`
-	// WebhookID, Attempt, BadSignature, Error and NextAttemptAt describe a
-	// callback attempt. BadSignature means the sandbox signed it wrongly on purpose.
-	WebhookID     string     `json:"webhookId,omitempty"`
-	Attempt       int        `json:"attempt,omitempty"`
-	BadSignature  bool       `json:"badSignature,omitempty"`
-	Error         string     `json:"error,omitempty"`
-	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty"`
-	// ProductID of a lender page visit.
-	ProductID string `json:"productId,omitempty"`
-	// Scenario is the QA scenario of the lead, when it has one.
-	Scenario string `json:"scenario,omitempty"`
-	// Note explains a skipped callback or a control change in a sentence.
-	Note string `json:"note,omitempty"`
-	// Controls are the stage controls after a change.
-	Controls *Controls `json:"controls,omitempty"`
-}
+type LogEntry = platform.StageLogEntry
 
 // LeadSummary is one element of GET /leads.
-type LeadSummary struct {
-	UUID          string    `json:"uuid"`
-	PartnerLeadID string    `json:"partnerLeadId"`
-	Status        string    `json:"status"`
-	Scenario      string    `json:"scenario,omitempty"`
-	CreatedAt     time.Time `json:"createdAt"`
-}
+type LeadSummary = platform.StageLeadSummary
 
 // maskLead returns a copy of the lead safe for the call log: names become an
 // initial, the email a***@domain, phone and SSN their last four digits, the date

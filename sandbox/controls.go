@@ -48,10 +48,12 @@ type controlsJSON struct {
 
 // MarshalJSON writes {"stepDelayMs", "failDeliveries", "callbacksEnabled",
 // "intermediateCallbacks"}.
-func (c Controls) MarshalJSON() ([]byte, error) {
-	ms := c.StepDelay.Milliseconds()
-	return json.Marshal(controlsJSON{StepDelayMs: &ms, FailDeliveries: &c.FailDeliveries,
-		CallbacksEnabled: &c.CallbacksEnabled, IntermediateCallbacks: &c.IntermediateCallbacks})
+func (c Controls) MarshalJSON() ([]byte, error) { return json.Marshal(c.wire()) }
+
+// wire is the controls as the stage contract (platform.StageControls) writes them.
+func (c Controls) wire() *platform.StageControls {
+	return &platform.StageControls{StepDelayMs: c.StepDelay.Milliseconds(), FailDeliveries: c.FailDeliveries,
+		CallbacksEnabled: c.CallbacksEnabled, IntermediateCallbacks: c.IntermediateCallbacks}
 }
 
 // UnmarshalJSON reads the wire form over c: fields absent from the JSON keep
@@ -132,7 +134,7 @@ func (s *Sandbox) changeControls(ctx context.Context, c Controls, reset bool) er
 	if reset {
 		note = "reset to the defaults"
 	}
-	entry := LogEntry{Time: now, Kind: LogControls, Outcome: "changed", Note: note, Controls: &c,
+	entry := LogEntry{Time: now, Kind: LogControls, Outcome: "changed", Note: note, Controls: c.wire(),
 		CorrelationID: correlationFrom(ctx)}
 	if reset {
 		entry.Outcome = "reset"
