@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"regexp"
@@ -117,6 +118,7 @@ func (s *Server) applySubmit(c echo.Context) error {
 		return err
 	}
 	if created {
+		s.wakeWorker()
 		s.log.InfoContext(c.Request().Context(), "application received",
 			"application_id", app.ID, "correlation_id", app.CorrelationID, "review", string(app.Review.Status))
 	}
@@ -133,6 +135,12 @@ func (s *Server) isTestApplication(c echo.Context) bool {
 // sessionApplication loads the application of the :id route parameter, but only
 // for the borrower session it is bound to; anyone else gets 404.
 func (s *Server) sessionApplication(c echo.Context) (lending.Application, error) {
+	return s.loadForSession(c, s.store.ApplicationForSession)
+}
+
+// loadForSession checks the :id parameter and the borrower session, then loads
+// the application with load (which must answer ErrNotFound for another session).
+func (s *Server) loadForSession(c echo.Context, load func(ctx context.Context, id, sessionID string) (lending.Application, error)) (lending.Application, error) {
 	id := c.Param("id")
 	if !idPattern.MatchString(id) {
 		return lending.Application{}, echo.NewHTTPError(http.StatusNotFound)
@@ -144,5 +152,5 @@ func (s *Server) sessionApplication(c echo.Context) (lending.Application, error)
 	if sid == "" {
 		return lending.Application{}, echo.NewHTTPError(http.StatusNotFound)
 	}
-	return s.store.ApplicationForSession(c.Request().Context(), id, sid)
+	return load(c.Request().Context(), id, sid)
 }

@@ -1,11 +1,13 @@
 package handlers
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -47,7 +49,7 @@ func (s *Server) platformCallback(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
 	}
 
-	res, err := s.store.ApplyLeadUpdate(ctx, update)
+	res, err := s.applyWhenRecorded(ctx, update)
 	switch {
 	case errors.Is(err, store.ErrLeadNotRecorded):
 		// Our worker is still storing this lead's uuid: the platform's retry lands.
@@ -83,6 +85,32 @@ func (s *Server) noteRejectedCallback(c echo.Context, body []byte, why error) {
 		", webhook-id " + c.Request().Header.Get(platform.HeaderWebhookID)
 	if err := s.store.RecordRejectedCallback(ctx, cb.Data.UUID, detail); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.WarnContext(ctx, "recording a rejected callback failed", "error", err)
+	}
+}
+
+// Waiting for a lead's uuid to be recorded: a fast platform's callback can
+// overtake our worker, which is still storing the uuid the platform answered.
+const (
+	recordWaitStep = 10 * time.Millisecond
+	recordWaitMax  = 200 * time.Millisecond
+)
+
+// applyWhenRecorded applies the update, waiting up to recordWaitMax while the
+// lead's uuid is still being recorded, instead of sending the platform away to
+// retry after its backoff (hundreds of milliseconds at least). After that it
+// gives up with ErrLeadNotRecorded, and the platform's retry lands.
+func (s *Server) applyWhenRecorded(ctx context.Context, u store.LeadUpdate) (store.LeadUpdateResult, error) {
+	deadline := time.Now().Add(recordWaitMax)
+	for {
+		res, err := s.store.ApplyLeadUpdate(ctx, u)
+		if !errors.Is(err, store.ErrLeadNotRecorded) || time.Now().Add(recordWaitStep).After(deadline) {
+			return res, err
+		}
+		select {
+		case <-ctx.Done():
+			return res, err
+		case <-time.After(recordWaitStep):
+		}
 	}
 }
 

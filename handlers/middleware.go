@@ -79,12 +79,26 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		status := c.Response().Status
 		if status < 400 && !strings.HasPrefix(req.URL.Path, "/static/") {
-			s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+			s.log.LogAttrs(c.Request().Context(), requestLogLevel(c.Path(), status), "request",
 				slog.String("method", req.Method), slog.String("route", c.Path()),
 				slog.Int("status", status), slog.Duration("duration", time.Since(start)))
 		}
 		return nil
 	}
+}
+
+// statusPollRoute is the checking-rates poll's route as routes.go registers it.
+const statusPollRoute = "/applications/:id/status"
+
+// requestLogLevel is Info for every request but a poll that found the borrower
+// still waiting: each waiting borrower sends one every few seconds, so those
+// lines would be most of the log and say nothing (Debug). A poll that ends the
+// wait, and every failure, is still logged.
+func requestLogLevel(route string, status int) slog.Level {
+	if route == statusPollRoute && status == http.StatusOK {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // securityHeaders sets the headers every response carries. Pages are no-store:

@@ -71,8 +71,12 @@ func (s *Server) applicationPage(c echo.Context) error {
 // re-renders the progress with the next interval the server chose; once there is
 // something new to show it stops the polling (286) and sends the browser to the
 // page (HX-Redirect), or — without htmx — redirects.
+//
+// It reads only the application's progress (store.ApplicationProgressForSession):
+// every waiting borrower sends it every few seconds, and the screens it renders
+// show no borrower data.
 func (s *Server) applicationStatus(c echo.Context) error {
-	app, err := s.sessionApplication(c)
+	app, err := s.loadForSession(c, s.store.ApplicationProgressForSession)
 	if err != nil {
 		return err
 	}
@@ -140,6 +144,9 @@ func (s *Server) retryApplication(c echo.Context) error {
 	_, err = s.store.RetryLead(c.Request().Context(), app.ID, s.leadTimeout(), lending.SourceBorrower, "")
 	if err != nil && !errors.Is(err, store.ErrCannotRetry) {
 		return err // a retry that is no longer possible just shows the current state
+	}
+	if err == nil {
+		s.wakeWorker()
 	}
 	return c.Redirect(http.StatusSeeOther, "/applications/"+app.ID)
 }

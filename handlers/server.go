@@ -36,6 +36,10 @@ type Config struct {
 	Now            func() time.Time
 	// API is the Credit Decision API's per-key rate limits (zero: the seed's).
 	API APILimits
+	// WakeWorker, when set, is called after a borrower's action queued a lead
+	// submission (a new application, a retry), so the worker sends it now
+	// instead of at its next tick. It must not block.
+	WakeWorker func()
 }
 
 // Server holds the handlers' dependencies.
@@ -44,7 +48,9 @@ type Server struct {
 	log      *slog.Logger
 	store    *store.Store
 	sessions *sessions.CookieStore
-	now      func() time.Time
+	// sessionIDs caches decoded borrower cookies (session_cache.go).
+	sessionIDs *sessionCache
+	now        func() time.Time
 	// qaLeadTimeout is the lead timeout QA set for new applications (0: the
 	// configured one).
 	qaLeadTimeout atomic.Int64
@@ -70,7 +76,10 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 		SameSite: http.SameSiteLaxMode,
 	}
 	cs.MaxAge(cs.Options.MaxAge)
-	s := &Server{cfg: cfg, log: cfg.Logger, store: st, sessions: cs, now: cfg.Now}
+	if err := useSessionSerializer(cs); err != nil {
+		return nil, fmt.Errorf("handlers.New: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, store: st, sessions: cs, sessionIDs: newSessionCache(), now: cfg.Now}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -78,6 +87,13 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	e.HTTPErrorHandler = s.handleError
 	s.routes(e)
 	return e, nil
+}
+
+// wakeWorker tells the worker there is a submission to send.
+func (s *Server) wakeWorker() {
+	if s.cfg.WakeWorker != nil {
+		s.cfg.WakeWorker()
+	}
 }
 
 // leadTimeout is how long a new application's lead may take.

@@ -18,8 +18,19 @@ const (
 // borrowerSession returns the id of the borrower session the request carries.
 // With create, a new session is started (and its cookie set) when there is none.
 func (s *Server) borrowerSession(c echo.Context, create bool) (string, error) {
-	sess, _ := s.sessions.Get(c.Request(), borrowerCookie) // a bad or old cookie yields a fresh session
+	ck, cookieErr := c.Request().Cookie(borrowerCookie)
+	if cookieErr == nil {
+		if id, ok := s.sessionIDs.get(ck.Value, time.Now()); ok {
+			return id, nil
+		}
+	}
+	// New, not Get: Get keeps a per-request registry in a copy of the request,
+	// an allocation the checking-rates poll pays on every call for nothing.
+	sess, _ := s.sessions.New(c.Request(), borrowerCookie) // a bad or old cookie yields a fresh session
 	if id, ok := sess.Values[borrowerIDKey].(string); ok && id != "" {
+		if cookieErr == nil {
+			s.sessionIDs.put(ck.Value, id, time.Now())
+		}
 		return id, nil
 	}
 	if !create {

@@ -23,8 +23,12 @@ const (
 
 // newDeliveryClient never follows redirects: a 3xx is not a 2xx, so it is retried.
 func newDeliveryClient() *http.Client {
+	// As many idle connections as deliveries in flight (Go's default keeps two).
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = maxParallelDelivery
 	return &http.Client{
-		Timeout: deliveryTimeout,
+		Transport: t,
+		Timeout:   deliveryTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

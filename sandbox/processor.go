@@ -67,31 +67,58 @@ func poke(ch chan struct{}) {
 	}
 }
 
-// advanceDue advances every due lead. A lead that fails is postponed rather
-// than retried at once, so one broken row cannot hold up the others or spin.
+// advanceDue advances every due lead, all in one transaction (one commit for
+// the batch, where one each made the disk the platform's pace), each lead in a
+// savepoint of its own. A lead that fails is rolled back alone and postponed
+// rather than retried at once, so one broken row cannot hold up the others or spin.
 func (s *Sandbox) advanceDue(ctx context.Context) error {
 	due, err := s.st.dueLeads(ctx, time.Now(), dueBatchSize)
-	if err != nil {
+	if err != nil || len(due) == 0 {
 		return err
 	}
+	ctl := s.Controls()
 	var errs []error
-	for _, id := range due {
-		if err := s.advance(ctx, id); err != nil {
-			errs = append(errs, fmt.Errorf("lead %s: %w", id, err))
-			if perr := s.st.postponeLead(ctx, id, time.Now().Add(failedStepRetry)); perr != nil {
-				errs = append(errs, perr)
+	var failed []string
+	enqueued := false
+	err = s.st.inTx(ctx, func(q querier) error {
+		for _, id := range due {
+			if _, err := q.ExecContext(ctx, `SAVEPOINT step`); err != nil {
+				return err
 			}
+			enq, err := s.advance(ctx, q, ctl, id)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("lead %s: %w", id, err))
+				failed = append(failed, id)
+				if _, err := q.ExecContext(ctx, `ROLLBACK TO step`); err != nil {
+					return err
+				}
+			}
+			if _, err := q.ExecContext(ctx, `RELEASE step`); err != nil {
+				return err
+			}
+			enqueued = enqueued || enq
+		}
+		return nil
+	})
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	poke(s.stepWake)
+	if enqueued {
+		poke(s.deliveryWake)
+	}
+	for _, id := range failed {
+		if perr := s.st.postponeLead(ctx, id, time.Now().Add(failedStepRetry)); perr != nil {
+			errs = append(errs, perr)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// advance moves one lead a step, in one transaction with its callbacks and its
-// call-log entry.
-func (s *Sandbox) advance(ctx context.Context, uuid string) error {
-	ctl := s.Controls()
-	enqueued := false
-	err := s.st.inTx(ctx, func(q querier) error {
+// advance moves one lead a step within q, with its callbacks and its call-log
+// entry, and reports whether it queued callbacks.
+func (s *Sandbox) advance(ctx context.Context, q querier, ctl Controls, uuid string) (enqueued bool, err error) {
+	err = func() error {
 		l, err := getLead(ctx, q, uuid)
 		if err != nil {
 			return err
@@ -148,15 +175,8 @@ func (s *Sandbox) advance(ctx context.Context, uuid string) error {
 		}
 		enqueued = true
 		return s.enqueueCallbacks(ctx, q, l, products, b, ctl, terminal, now)
-	})
-	if err != nil {
-		return err
-	}
-	poke(s.stepWake)
-	if enqueued {
-		poke(s.deliveryWake)
-	}
-	return nil
+	}()
+	return enqueued && err == nil, err
 }
 
 // result is the end of a lead's search.

@@ -10,8 +10,9 @@ import (
 	"prequal/lending"
 )
 
-func addEvent(ctx context.Context, tx *sql.Tx, applicationID string, at time.Time, e lending.Event) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO events
+// addEvent adds one event to an application's timeline, within tx.
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, applicationID string, at time.Time, e lending.Event) error {
+	_, err := s.txExec(ctx, tx, `INSERT INTO events
 		(application_id, at_ms, kind, source, actor, status_from, status_to, detail) VALUES (?,?,?,?,?,?,?,?)`,
 		applicationID, ms(at), e.Kind, e.Source, e.Actor, e.StatusFrom, e.StatusTo, e.Detail)
 	if err != nil {
@@ -22,7 +23,7 @@ func addEvent(ctx context.Context, tx *sql.Tx, applicationID string, at time.Tim
 
 // AddEvent records one event on an application's timeline (its At is set now).
 func (s *Store) AddEvent(ctx context.Context, applicationID string, e lending.Event) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return addEvent(ctx, tx, applicationID, s.now().UTC(), e) })
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.addEvent(ctx, tx, applicationID, s.now().UTC(), e) })
 	if err != nil {
 		return fmt.Errorf("store.AddEvent: %w", err)
 	}
@@ -65,7 +66,7 @@ func (s *Store) RecordRejectedCallback(ctx context.Context, leadUUID, detail str
 		if err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, id, s.now().UTC(), lending.Event{Kind: lending.EventCallbackRejected,
+		return s.addEvent(ctx, tx, id, s.now().UTC(), lending.Event{Kind: lending.EventCallbackRejected,
 			Source: lending.SourceCallback, Detail: detail})
 	})
 	if err != nil {

@@ -16,8 +16,9 @@ const JobSubmit = "submit"
 // ErrLeaseLost means the job's lease ran out and another worker may hold it now.
 var ErrLeaseLost = errors.New("store: job lease lost")
 
-func enqueueSubmit(ctx context.Context, tx *sql.Tx, applicationID string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO jobs (application_id, kind, run_after_ms, created_at_ms) VALUES (?,?,?,?)`,
+// enqueueSubmit adds a submit job for the application, runnable now, within tx.
+func (s *Store) enqueueSubmit(ctx context.Context, tx *sql.Tx, applicationID string, now time.Time) error {
+	_, err := s.txExec(ctx, tx, `INSERT INTO jobs (application_id, kind, run_after_ms, created_at_ms) VALUES (?,?,?,?)`,
 		applicationID, JobSubmit, ms(now), ms(now))
 	return err
 }
@@ -51,6 +52,20 @@ type SubmitJob struct {
 // died is therefore claimable again once its lease expires. It returns
 // ErrNotFound when no job is runnable.
 func (s *Store) ClaimSubmitJob(ctx context.Context, owner string, lease time.Duration) (SubmitJob, error) {
+	jobs, err := s.ClaimSubmitJobs(ctx, owner, lease, 1)
+	if err != nil {
+		return SubmitJob{}, fmt.Errorf("store.ClaimSubmitJob: %w", err)
+	}
+	if len(jobs) == 0 {
+		return SubmitJob{}, fmt.Errorf("store.ClaimSubmitJob: %w", ErrNotFound)
+	}
+	return jobs[0], nil
+}
+
+// ClaimSubmitJobs is ClaimSubmitJob for up to limit jobs, oldest first, in one
+// transaction: a worker with free slots fills them with one write instead of
+// one write each. No runnable job is an empty result, not an error.
+func (s *Store) ClaimSubmitJobs(ctx context.Context, owner string, lease time.Duration, limit int) ([]SubmitJob, error) {
 	now := s.now().UTC()
 	const runnable = `kind = ? AND done_at_ms IS NULL AND run_after_ms <= ?
 		AND (lease_until_ms IS NULL OR lease_until_ms <= ?)`
@@ -58,30 +73,47 @@ func (s *Store) ClaimSubmitJob(ctx context.Context, owner string, lease time.Dur
 	var found bool
 	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM jobs WHERE `+runnable+`)`,
 		JobSubmit, ms(now), ms(now)).Scan(&found); err != nil {
-		return SubmitJob{}, fmt.Errorf("store.ClaimSubmitJob: %w", err)
+		return nil, fmt.Errorf("store.ClaimSubmitJobs: %w", err)
 	}
-	if !found {
-		return SubmitJob{}, fmt.Errorf("store.ClaimSubmitJob: %w", ErrNotFound)
+	if !found || limit <= 0 {
+		return nil, nil
 	}
-	job := SubmitJob{Owner: owner, LeaseUntil: fromMS(ms(now.Add(lease)))}
+	until := fromMS(ms(now.Add(lease)))
+	var jobs []SubmitJob
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT id, application_id, attempts FROM jobs WHERE `+runnable+`
-			ORDER BY run_after_ms, id LIMIT 1`, JobSubmit, ms(now), ms(now)).Scan(&job.ID, &job.ApplicationID, &job.Tries)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		jobs = nil
+		rows, err := tx.QueryContext(ctx, `SELECT id, application_id, attempts FROM jobs WHERE `+runnable+`
+			ORDER BY run_after_ms, id LIMIT ?`, JobSubmit, ms(now), ms(now), limit)
 		if err != nil {
 			return err
 		}
-		job.Tries++
-		_, err = tx.ExecContext(ctx, `UPDATE jobs SET lease_owner = ?, lease_until_ms = ?, attempts = ? WHERE id = ?`,
-			owner, ms(job.LeaseUntil), job.Tries, job.ID)
-		return err
+		for rows.Next() {
+			job := SubmitJob{Owner: owner, LeaseUntil: until}
+			if err := rows.Scan(&job.ID, &job.ApplicationID, &job.Tries); err != nil {
+				rows.Close()
+				return err
+			}
+			job.Tries++
+			jobs = append(jobs, job)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, job := range jobs {
+			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET lease_owner = ?, lease_until_ms = ?, attempts = ? WHERE id = ?`,
+				owner, ms(job.LeaseUntil), job.Tries, job.ID); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return SubmitJob{}, fmt.Errorf("store.ClaimSubmitJob: %w", err)
+		return nil, fmt.Errorf("store.ClaimSubmitJobs: %w", err)
 	}
-	return job, nil
+	return jobs, nil
 }
 
 // ExtendJobLease keeps a job in owner's hands until now+lease, while it is still
@@ -116,7 +148,7 @@ func (s *Store) CloseSubmitJob(ctx context.Context, job SubmitJob, why string) e
 		if err := finishJob(ctx, tx, job.ID, now, "not submitted: "+why); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
+		return s.addEvent(ctx, tx, job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
 			Source: lending.SourceWorker, Detail: fmt.Sprintf("try %d: not submitted: %s", job.Tries, why)})
 	})
 	if err != nil {

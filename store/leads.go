@@ -138,7 +138,7 @@ func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 			return err
 		}
 		if attempt != in.Attempt {
-			return addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
+			return s.addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
 				Source: lending.SourceWorker, Detail: fmt.Sprintf("try %d: lead %s created for attempt %d, superseded by attempt %d",
 					in.Job.Tries, in.UUID, in.Attempt, attempt)})
 		}
@@ -170,7 +170,7 @@ func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 				StatusFrom: string(current), StatusTo: string(next)})
 		}
 		for _, e := range events {
-			if err := addEvent(ctx, tx, in.Job.ApplicationID, now, e); err != nil {
+			if err := s.addEvent(ctx, tx, in.Job.ApplicationID, now, e); err != nil {
 				return err
 			}
 		}
@@ -222,14 +222,14 @@ func (s *Store) RecordSubmitFailure(ctx context.Context, in SubmitFailure) error
 				last_error = ? WHERE id = ? AND done_at_ms IS NULL`, ms(in.RetryAt), in.Reason, in.Job.ID); err != nil {
 				return err
 			}
-			return addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
+			return s.addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
 				Source: lending.SourceWorker, Detail: fmt.Sprintf("try %d failed: %s; next try in %s",
 					in.Job.Tries, in.Reason, in.RetryAt.Sub(now).Round(time.Millisecond))})
 		case in.Retry:
 			if err := finishJob(ctx, tx, in.Job.ID, now, "abandoned: "+in.Reason); err != nil {
 				return err
 			}
-			return addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
+			return s.addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
 				Source: lending.SourceWorker, Detail: fmt.Sprintf("try %d failed: %s; not retried, the lead is %s (attempt %d)",
 					in.Job.Tries, in.Reason, status, attempt)})
 		}
@@ -237,7 +237,7 @@ func (s *Store) RecordSubmitFailure(ctx context.Context, in SubmitFailure) error
 			return err
 		}
 		if !stillWanted {
-			return addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
+			return s.addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
 				Source: lending.SourceWorker, Detail: fmt.Sprintf("try %d refused: %s (attempt superseded)", in.Job.Tries, in.Reason)})
 		}
 		detail, err := json.Marshal(submitError{Error: in.Reason, FieldErrors: in.FieldErrors})
@@ -248,11 +248,11 @@ func (s *Store) RecordSubmitFailure(ctx context.Context, in SubmitFailure) error
 			WHERE id = ?`, string(detail), ms(now), in.Job.ApplicationID); err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
+		if err := s.addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,
 			Source: lending.SourceWorker, Detail: fmt.Sprintf("try %d refused: %s", in.Job.Tries, in.Reason)}); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitFailed,
+		return s.addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitFailed,
 			Source: lending.SourceWorker, Detail: string(detail)})
 	})
 	if err != nil {
@@ -336,7 +336,7 @@ func (s *Store) ApplyLeadUpdate(ctx context.Context, u LeadUpdate) (LeadUpdateRe
 				return err
 			} else if n == 0 {
 				res.Duplicate = true
-				return addEvent(ctx, tx, res.ApplicationID, now, lending.Event{Kind: lending.EventCallbackDuplicate,
+				return s.addEvent(ctx, tx, res.ApplicationID, now, lending.Event{Kind: lending.EventCallbackDuplicate,
 					Source: u.Source, StatusTo: string(u.Status), Detail: "webhook-id " + u.WebhookID + " seen before; ignored"})
 			}
 		}
@@ -365,13 +365,13 @@ func (s *Store) ApplyLeadUpdate(ctx context.Context, u LeadUpdate) (LeadUpdateRe
 		if !res.Changed {
 			heard.Detail += "; no change"
 		}
-		if err := addEvent(ctx, tx, res.ApplicationID, now, heard); err != nil {
+		if err := s.addEvent(ctx, tx, res.ApplicationID, now, heard); err != nil {
 			return err
 		}
 		if !res.Changed {
 			return nil
 		}
-		return addEvent(ctx, tx, res.ApplicationID, now, lending.Event{Kind: lending.EventStatusChanged,
+		return s.addEvent(ctx, tx, res.ApplicationID, now, lending.Event{Kind: lending.EventStatusChanged,
 			Source: u.Source, StatusFrom: string(res.From), StatusTo: string(res.To)})
 	})
 	if err != nil {
@@ -447,7 +447,7 @@ func replaceOffers(ctx context.Context, tx *sql.Tx, applicationID string, offers
 // LeadOffers returns the products stored for an application's current lead,
 // ordered by product id.
 func (s *Store) LeadOffers(ctx context.Context, applicationID string) ([]lending.Offer, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT product_id, lender_name, amount_range, loan_amount_cents, term_months,
+	rows, err := s.readRows(ctx, `SELECT product_id, lender_name, amount_range, loan_amount_cents, term_months,
 		apr_bps, interest_rate_bps, monthly_payment_cents, total_repayment_cents, total_interest_cents,
 		origination_fee_cents, lender_offer_url, disclaimer
 		FROM products WHERE application_id = ? ORDER BY product_id`, applicationID)
@@ -610,7 +610,7 @@ func (s *Store) MarkTimedOut(ctx context.Context, leadTimeout time.Duration) ([]
 					return err
 				}
 			}
-			if err := addEvent(ctx, tx, l.id, now, lending.Event{Kind: lending.EventTimedOut, Source: lending.SourceWorker,
+			if err := s.addEvent(ctx, tx, l.id, now, lending.Event{Kind: lending.EventTimedOut, Source: lending.SourceWorker,
 				StatusFrom: l.status, StatusTo: string(next), Detail: detail}); err != nil {
 				return err
 			}
@@ -662,10 +662,10 @@ func (s *Store) RetryLead(ctx context.Context, applicationID string, leadTimeout
 		if err := closeOpenSubmitJobs(ctx, tx, applicationID, now, fmt.Sprintf("superseded by attempt %d", attempt+1)); err != nil {
 			return err
 		}
-		if err := enqueueSubmit(ctx, tx, applicationID, now); err != nil {
+		if err := s.enqueueSubmit(ctx, tx, applicationID, now); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, applicationID, now, lending.Event{Kind: lending.EventRetryRequested, Source: source,
+		return s.addEvent(ctx, tx, applicationID, now, lending.Event{Kind: lending.EventRetryRequested, Source: source,
 			Actor: actor, StatusFrom: status, StatusTo: string(lending.LeadCreated),
 			Detail: fmt.Sprintf("attempt %d", attempt+1)})
 	})

@@ -612,7 +612,7 @@ func TestMarkTimedOutSparesApplicationsNotBeingSubmitted(t *testing.T) {
 		if _, err := tx.Exec(`UPDATE applications SET lead_deadline_ms = ? WHERE id = ?`, ms(clock.now().Add(2*time.Minute)), app.ID); err != nil {
 			return err
 		}
-		return enqueueSubmit(ctx, tx, app.ID, clock.now())
+		return s.enqueueSubmit(ctx, tx, app.ID, clock.now())
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -636,7 +636,7 @@ func TestMarkTimedOutGivesAFreshSubmitJobItsTime(t *testing.T) {
 		if err := closeOpenSubmitJobs(ctx, tx, app.ID, clock.now(), "test"); err != nil {
 			return err
 		}
-		return enqueueSubmit(ctx, tx, app.ID, clock.now())
+		return s.enqueueSubmit(ctx, tx, app.ID, clock.now())
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func (s *Store) SelectOffer(ctx context.Context, applicationID, productID string
 			string(next), ms(now), productID, ms(now), ms(now), applicationID); err != nil {
 			return err
 		}
-		return addEvent(ctx, tx, applicationID, now, lending.Event{
+		return s.addEvent(ctx, tx, applicationID, now, lending.Event{
 			Kind: lending.EventOfferSelected, Source: lending.SourceBorrower,
 			StatusFrom: string(from), StatusTo: string(next),
 			Detail: fmt.Sprintf("%s: %s at %s APR for %d months", productID, chosen.LenderName, chosen.APR, chosen.TermMonths),

@@ -62,7 +62,7 @@ func (s *Store) ApplyOfficerAction(ctx context.Context, r OfficerActionRequest) 
 			}
 			ev.Detail = "Re-poll requested. Note: " + note
 		case lending.OfficerResubmit:
-			if err := resubmitLead(ctx, tx, app, now, r.LeadTimeout); err != nil {
+			if err := s.resubmitLead(ctx, tx, app, now, r.LeadTimeout); err != nil {
 				return err
 			}
 			ev.StatusFrom, ev.StatusTo = string(app.Lead.Status), string(lending.LeadCreated)
@@ -78,7 +78,7 @@ func (s *Store) ApplyOfficerAction(ctx context.Context, r OfficerActionRequest) 
 		default:
 			return fmt.Errorf("%w: unknown action %q", ErrActionRefused, r.Action)
 		}
-		if err := addEvent(ctx, tx, app.ID, now, ev); err != nil {
+		if err := s.addEvent(ctx, tx, app.ID, now, ev); err != nil {
 			return err
 		}
 		return addAudit(ctx, tx, now, AuditEntry{OfficerID: r.By.Officer.ID, OfficerEmail: r.By.Officer.Email,
@@ -97,7 +97,7 @@ func (s *Store) ApplyOfficerAction(ctx context.Context, r OfficerActionRequest) 
 // resubmitLead starts a new lead attempt for an application whose lead timed out
 // or was refused: the same reset RetryLead makes for the borrower, plus clearing
 // the refusal, which the borrower's retry may not do.
-func resubmitLead(ctx context.Context, tx *sql.Tx, app lending.Application, now time.Time, leadTimeout time.Duration) error {
+func (s *Store) resubmitLead(ctx context.Context, tx *sql.Tx, app lending.Application, now time.Time, leadTimeout time.Duration) error {
 	next := app.Lead.Attempt + 1
 	res, err := tx.ExecContext(ctx, `UPDATE applications SET lead_attempt = ?, lead_status = ?, lead_uuid = NULL,
 		lead_submitted_at_ms = NULL, lead_status_at_ms = ?, lead_terminal_at_ms = NULL, lead_deadline_ms = ?,
@@ -116,7 +116,7 @@ func resubmitLead(ctx context.Context, tx *sql.Tx, app lending.Application, now 
 	if err := closeOpenSubmitJobs(ctx, tx, app.ID, now, fmt.Sprintf("superseded by attempt %d", next)); err != nil {
 		return err
 	}
-	return enqueueSubmit(ctx, tx, app.ID, now)
+	return s.enqueueSubmit(ctx, tx, app.ID, now)
 }
 
 // RevealDOB returns the applicant's date of birth for an officer who asked to see
@@ -137,7 +137,7 @@ func (s *Store) RevealDOB(ctx context.Context, applicationID, reason string, by 
 		if err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, applicationID, now, lending.Event{Kind: lending.EventPIIRevealed, Source: lending.SourceOfficer,
+		if err := s.addEvent(ctx, tx, applicationID, now, lending.Event{Kind: lending.EventPIIRevealed, Source: lending.SourceOfficer,
 			Actor: by.Officer.Email, Detail: "Date of birth revealed. Reason: " + reason}); err != nil {
 			return err
 		}

@@ -110,7 +110,7 @@ func (s *Store) DecideReview(ctx context.Context, d ReviewDecision) (lending.App
 			if err := closeOpenSubmitJobs(ctx, tx, d.ApplicationID, now, "superseded by the approval"); err != nil {
 				return err
 			}
-			if err := enqueueSubmit(ctx, tx, d.ApplicationID, now); err != nil {
+			if err := s.enqueueSubmit(ctx, tx, d.ApplicationID, now); err != nil {
 				return err
 			}
 		case lending.ReviewDenied, lending.ReviewCanceled:
@@ -122,7 +122,7 @@ func (s *Store) DecideReview(ctx context.Context, d ReviewDecision) (lending.App
 			}
 		}
 		detail := reviewDetail(d.To, lending.Review{Reasons: reasons, OtherText: otherText}, note)
-		if err := addEvent(ctx, tx, d.ApplicationID, now, lending.Event{Kind: lending.EventReviewDecided,
+		if err := s.addEvent(ctx, tx, d.ApplicationID, now, lending.Event{Kind: lending.EventReviewDecided,
 			Source: lending.SourceOfficer, Actor: d.By.Officer.Email, StatusFrom: from, StatusTo: string(d.To), Detail: detail}); err != nil {
 			return err
 		}

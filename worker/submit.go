@@ -12,8 +12,6 @@ import (
 	"prequal/store"
 )
 
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
-
 // submit sends one claimed job's lead and records the outcome. Its lease is kept
 // alive meanwhile; if this process dies, the lease runs out and another process
 // sends the same attempt again with the same Idempotency-Key.

@@ -27,7 +27,7 @@ const (
 	DefaultTick        = 100 * time.Millisecond
 	DefaultLease       = 30 * time.Second
 	DefaultStopGrace   = 5 * time.Second
-	DefaultConcurrency = 4
+	DefaultConcurrency = 16 // submissions and polls are network waits, not work
 	DefaultRetryBase   = time.Second
 	DefaultRetryMax    = time.Minute
 )
@@ -79,9 +79,9 @@ type Worker struct {
 	log  *slog.Logger
 	wake chan struct{}
 
-	errMu      sync.Mutex
-	lastErr    string
-	lastErrLog time.Time
+	errMu sync.Mutex
+	// errLogged is when each distinct loop failure was last logged.
+	errLogged map[string]time.Time
 }
 
 // New returns a worker with defaults filled in; Run starts it.
@@ -111,7 +111,7 @@ func New(cfg Config) *Worker {
 	if cfg.Owner == "" {
 		cfg.Owner = defaultOwner()
 	}
-	return &Worker{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	return &Worker{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), errLogged: map[string]time.Time{}}
 }
 
 func defaultOwner() string {
@@ -178,28 +178,27 @@ func (w *Worker) round(ctx, jobCtx context.Context, slots chan struct{}, inFligh
 	}
 	w.sweep(ctx)
 
-	for ctx.Err() == nil {
-		select {
-		case slots <- struct{}{}:
-		default:
+	// Claim as many submit jobs as there are free slots, in one write; only this
+	// goroutine fills slots, so the free ones stay free meanwhile.
+	if free := cap(slots) - len(slots); free > 0 {
+		jobs, err := w.cfg.Store.ClaimSubmitJobs(ctx, w.cfg.Owner, w.cfg.Lease, free)
+		if err != nil {
+			w.roundError(ctx, "claim submit jobs", err)
+			return
+		}
+		for _, job := range jobs {
+			slots <- struct{}{}
+			inFlight.Add(1)
+			go func() {
+				defer inFlight.Done()
+				defer func() { <-slots }()
+				w.submit(jobCtx, job)
+				w.Wake() // there may be more jobs waiting for this slot
+			}()
+		}
+		if len(jobs) == free {
 			return // every slot busy; polls wait for the next round
 		}
-		job, err := w.cfg.Store.ClaimSubmitJob(ctx, w.cfg.Owner, w.cfg.Lease)
-		if err != nil {
-			<-slots
-			if !isNotFound(err) {
-				w.roundError(ctx, "claim submit job", err)
-				return
-			}
-			break
-		}
-		inFlight.Add(1)
-		go func() {
-			defer inFlight.Done()
-			defer func() { <-slots }()
-			w.submit(jobCtx, job)
-			w.Wake() // there may be more jobs waiting for this slot
-		}()
 	}
 
 	free := cap(slots) - len(slots)
@@ -236,7 +235,8 @@ func (w *Worker) sweep(ctx context.Context) {
 }
 
 // roundError logs a database failure of the loop, once per distinct error every
-// ten seconds: a database that is down would otherwise log ten lines a second.
+// ten seconds: a database that is down would otherwise log several lines (one
+// per step of the round) ten times a second.
 func (w *Worker) roundError(ctx context.Context, what string, err error) {
 	if ctx.Err() != nil {
 		return
@@ -245,9 +245,12 @@ func (w *Worker) roundError(ctx context.Context, what string, err error) {
 	defer w.errMu.Unlock()
 	msg := what + ": " + err.Error()
 	now := time.Now()
-	if msg == w.lastErr && now.Sub(w.lastErrLog) < 10*time.Second {
+	if last, ok := w.errLogged[msg]; ok && now.Sub(last) < 10*time.Second {
 		return
 	}
-	w.lastErr, w.lastErrLog = msg, now
+	if len(w.errLogged) >= 64 { // errors that vary without end must not grow it
+		clear(w.errLogged)
+	}
+	w.errLogged[msg] = now
 	w.log.ErrorContext(ctx, "worker round failed", "step", what, "error", err)
 }

@@ -37,6 +37,9 @@ type config struct {
 	PollEvery time.Duration // passive poll interval (seed 001: 10–20 s)
 	JobLease  time.Duration // how soon a dead process's submit job is claimable again
 
+	// PprofAddr serves Go's profiler on a loopback address; empty (the default) is off.
+	PprofAddr string
+
 	// derived by load
 	sessionKeys    [][]byte
 	dataKey        []byte
@@ -81,6 +84,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	fs.DurationVar(&c.PollAfter, "poll-after", duration("PORTAL_POLL_AFTER", "5s"), "first poll of a lead with no callback (PORTAL_POLL_AFTER)")
 	fs.DurationVar(&c.PollEvery, "poll-every", duration("PORTAL_POLL_EVERY", "15s"), "poll interval of a lead with no recent callback (PORTAL_POLL_EVERY)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", env("PORTAL_PPROF_ADDR", ""), "serve Go's profiler on this loopback address, e.g. 127.0.0.1:6060; empty = off (PORTAL_PPROF_ADDR)")
 	fs.DurationVar(&c.JobLease, "job-lease", duration("PORTAL_JOB_LEASE", "30s"), "lease of a claimed submit job; a dead process's job is retried after it (PORTAL_JOB_LEASE)")
 }
 

@@ -83,6 +83,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		ClientID:     cfg.ClientID,
 		ClientSecret: cfg.ClientSecret,
 		Logger:       log.With("component", "platform"),
+		HTTPClient:   &http.Client{Transport: platformTransport()},
 	})
 	a.worker = worker.New(worker.Config{
 		Store:       st,
@@ -105,6 +106,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		CallbackToken:     cfg.CallbackToken,
 		WebhookSecrets:    cfg.webhookSecrets,
 		Logger:            log,
+		WakeWorker:        a.worker.Wake,
 	}, st)
 	if err != nil {
 		a.close()
@@ -113,6 +115,15 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	mux.Handle("/", e)
 	a.handler = mux
 	return a, nil
+}
+
+// platformTransport keeps as many idle connections to the platform as the
+// worker has calls in flight; Go's default keeps two per host, so every other
+// call opened a new connection.
+func platformTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = worker.DefaultConcurrency
+	return t
 }
 
 func (a *app) close() {
@@ -126,9 +137,9 @@ func (a *app) close() {
 	}
 }
 
-// serve answers HTTP on ln and runs the worker until ctx ends, then stops
-// accepting, lets in-flight requests and jobs finish within shutdownGrace, and
-// returns.
+// serve answers HTTP on ln and runs the worker until ctx ends, then lets the
+// jobs in hand finish, stops accepting, lets in-flight requests finish — all
+// within shutdownGrace — and returns.
 func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.handler,
@@ -152,9 +163,10 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if shErr := srv.Shutdown(shutdownCtx); shErr != nil {
-		err = errors.Join(err, fmt.Errorf("http shutdown: %w", shErr))
-	}
+	// The worker first: the jobs in hand call the platform — in stage the one
+	// this very server answers — so they finish instead of failing and being
+	// sent again by the next process. It takes no new job meanwhile, and the
+	// server keeps answering only for those moments.
 	stopWorker()
 	select {
 	case wErr := <-workerDone:
@@ -163,6 +175,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		}
 	case <-shutdownCtx.Done():
 		err = errors.Join(err, errors.New("worker did not stop within the shutdown grace"))
+	}
+	if shErr := srv.Shutdown(shutdownCtx); shErr != nil {
+		err = errors.Join(err, fmt.Errorf("http shutdown: %w", shErr))
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
@@ -200,6 +215,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer a.close()
+	if err := startPprof(ctx, cfg.PprofAddr, log); err != nil {
+		return err
+	}
 	if !cfg.production() {
 		if err := ensureDemoOfficer(ctx, a.store, cfg, stdout); err != nil {
 			return err

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// maxBatch bounds how many write transactions share one commit.
+const maxBatch = 128
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("store: closed")
+
+// errBatchLost fails every write of a batch whose transaction SQLite rolled
+// back as a whole (an I/O error, a full disk, an interrupted statement): their
+// work was undone with it, so none of them may report success.
+var errBatchLost = errors.New("store: the shared transaction was rolled back; nothing of this write was kept")
+
+// writeReq is one caller's write transaction, waiting for the committer.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// inTx runs fn in a write transaction and returns once it is durably committed
+// (or failed). Writers that arrive while a commit is in progress share the next
+// one (group commit): each runs in its own SAVEPOINT inside one BEGIN IMMEDIATE
+// … COMMIT, so one fsync — synchronous(FULL) stays on — makes all of them
+// durable, where one commit each made the disk's flush rate the portal's
+// ceiling on accepted applications. Each fn still succeeds or fails alone: a
+// failing fn rolls back to its savepoint, and nobody is told "committed" before
+// the COMMIT returned. fn must use only tx, as before.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- req:
+	case <-s.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once taken, the request's fate is decided by its batch's COMMIT: wait for
+	// it even if ctx ends, so the answer is never a guess.
+	return <-req.done
+}
+
+// commitLoop is the store's only writer: it takes the waiting writes, up to
+// maxBatch, and commits them together, until Close.
+func (s *Store) commitLoop() {
+	defer close(s.committerDone)
+	for {
+		var first *writeReq
+		select {
+		case first = <-s.writes:
+		case <-s.closing:
+			return
+		}
+		batch := []*writeReq{first}
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		for len(batch) > 0 {
+			batch = s.commitBatch(batch)
+		}
+		s.prepareWanted()
+	}
+}
+
+// commitBatch runs the batch in one transaction and answers every request it
+// ran. When SQLite rolled the whole transaction back under it, the requests it
+// had not started yet are returned, to run in a fresh transaction; every call
+// answers at least one request, so a broken database cannot spin it.
+func (s *Store) commitBatch(batch []*writeReq) (notRun []*writeReq) {
+	tx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		for _, r := range batch {
+			r.done <- err
+		}
+		return nil
+	}
+	single := len(batch) == 1
+	var ran []*writeReq
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+			continue
+		}
+		if single {
+			if err := runFn(r.fn, tx); err != nil {
+				_ = tx.Rollback()
+				r.done <- err
+				return nil
+			}
+			ran = append(ran, r)
+			break
+		}
+		if _, err := s.txExec(context.Background(), tx, `SAVEPOINT w`); err != nil {
+			r.done <- err
+			return s.abandon(tx, ran, batch[i+1:], err)
+		}
+		if err := runFn(r.fn, tx); err != nil {
+			if _, rbErr := s.txExec(context.Background(), tx, `ROLLBACK TO w`); rbErr != nil {
+				// The savepoint is gone: SQLite rolled back the whole transaction.
+				r.done <- err
+				return s.abandon(tx, ran, batch[i+1:], rbErr)
+			}
+			if _, relErr := s.txExec(context.Background(), tx, `RELEASE w`); relErr != nil {
+				r.done <- err
+				return s.abandon(tx, ran, batch[i+1:], relErr)
+			}
+			r.done <- err
+			continue
+		}
+		if _, err := s.txExec(context.Background(), tx, `RELEASE w`); err != nil {
+			r.done <- errBatchLost
+			return s.abandon(tx, ran, batch[i+1:], err)
+		}
+		ran = append(ran, r)
+	}
+	if len(ran) == 0 {
+		_ = tx.Rollback()
+		return nil
+	}
+	err = tx.Commit()
+	for _, r := range ran {
+		r.done <- err
+	}
+	return nil
+}
+
+// abandon rolls back a transaction SQLite already lost, fails the writes that
+// ran in it, and hands back the ones that did not run yet.
+func (s *Store) abandon(tx *sql.Tx, ran, rest []*writeReq, cause error) []*writeReq {
+	_ = tx.Rollback()
+	for _, r := range ran {
+		r.done <- fmt.Errorf("%w (%v)", errBatchLost, cause)
+	}
+	return rest
+}
+
+// runFn runs fn, turning a panic into an error: fn runs on the committer's
+// goroutine now, where a panic would take the whole portal down.
+func runFn(fn func(tx *sql.Tx) error, tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: panic in a write transaction: %v", p)
+		}
+	}()
+	return fn(tx)
+}
