@@ -71,8 +71,9 @@ test-browser: deps browser ## only the browser tests (headless chromium)
 	$(GO) test -count=1 -timeout 8m -run 'Browser' -v ./cmd/portal/
 
 .PHONY: bench
-bench: deps ## benchmarks (ratios measured side by side in one run)
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./handlers/ ./store/
+bench: deps ## benchmarks: the portal under load next to bare Echo (writes BENCHMARKS.md, ~3 min), then the Go benchmarks
+	$(GO) run ./cmd/bench
+	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 5m ./handlers/ ./store/
 
 .PHONY: clean
 clean: ## remove build output and local data
