@@ -160,12 +160,14 @@ var (
 	namePattern = regexp.MustCompile(`^[\p{L}][\p{L}\p{M} .'\-]*$`)
 	// phoneSeparators are what people type around the ten digits.
 	phoneSeparators = strings.NewReplacer(" ", "", "-", "", "(", "", ")", "", ".", "", "+1", "")
+	// dollarDecoration is what people type around a whole-dollar amount.
+	dollarDecoration = strings.NewReplacer("$", "", ",", "", " ", "")
 )
 
 // ParseDollars reads a whole-dollar amount as people type it ("15000", "15,000",
 // "$15,000", "15000.00").
 func ParseDollars(s string) (int64, bool) {
-	s = strings.TrimSpace(strings.NewReplacer("$", "", ",", "", " ", "").Replace(s))
+	s = strings.TrimSpace(dollarDecoration.Replace(s))
 	s = strings.TrimSuffix(s, ".00")
 	if s == "" || len(s) > 12 {
 		return 0, false

@@ -1,6 +1,9 @@
 package platform
 
-import "strings"
+import (
+	"maps"
+	"strings"
+)
 
 // Scenario ids (the email plus-tags QA uses).
 const (
@@ -238,15 +241,30 @@ func Scenarios() []Scenario {
 	return scenarioTable()
 }
 
-// ScenarioByID returns the scenario with that id (case-insensitive).
-func ScenarioByID(id string) (Scenario, bool) {
-	id = strings.ToLower(strings.TrimSpace(id))
-	for _, s := range scenarioTable() {
-		if s.ID == id {
-			return s, true
+// catalogue and catalogueIDs are the table built once: ScenarioByID runs on
+// every form submit, and building the whole table to look one up was a
+// measurable part of a submit (see BENCHMARKS.md). Never handed out as is.
+var (
+	catalogue    = scenarioTable()
+	catalogueIDs = func() map[string]int {
+		ids := map[string]int{}
+		for i, s := range catalogue {
+			ids[s.ID] = i
 		}
+		return ids
+	}()
+)
+
+// ScenarioByID returns the scenario with that id (case-insensitive), a copy
+// the caller may change.
+func ScenarioByID(id string) (Scenario, bool) {
+	i, ok := catalogueIDs[strings.ToLower(strings.TrimSpace(id))]
+	if !ok {
+		return Scenario{}, false
 	}
-	return Scenario{}, false
+	s := catalogue[i]
+	s.Form = maps.Clone(s.Form)
+	return s, true
 }
 
 // ScenarioFromEmail returns the scenario named by the plus-tag of a borrower's email
