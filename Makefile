@@ -27,13 +27,13 @@ deps: node_modules/.package-lock.json $(HTMX_DST) ## install npm packages and co
 
 .PHONY: generate
 generate: ## regenerate templ code (commit the *_templ.go files)
-	$(GO) tool templ generate -path views
+	$(GO) tool templ generate
 
 .PHONY: check-generated
 check-generated: ## fail when `templ generate` would change the committed *_templ.go files
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	cp -r views "$$tmp/views"; \
-	$(GO) tool templ generate -path "$$tmp/views" >/dev/null 2>&1; \
+	$(GO) tool templ generate -path "$$tmp" >/dev/null 2>&1; \
 	if ! diff -r -q views "$$tmp/views" >/dev/null; then \
 		echo "generated templ code is stale; run 'make generate' and commit:"; diff -r -q views "$$tmp/views" || true; exit 1; \
 	fi; echo "generated templ code is up to date"
