@@ -34,6 +34,7 @@ var routeAccess = map[string]access{
 	"POST /apply/validate":         accessPublic,
 	"GET /healthz":                 accessPublic,
 	"GET /readyz":                  accessPublic,
+	"GET /metrics":                 accessPublic,
 	"GET /static/*":                accessPublic,
 	"GET /admin/signin":            accessPublic,
 	"POST /admin/signin":           accessPublic,

@@ -279,3 +279,22 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("readyz with the database closed: %d", resp.StatusCode)
 	}
 }
+
+func TestMetricsCountsApplicationsWithoutPII(t *testing.T) {
+	p := newTestPortal(t)
+	p.submit(p.client, validFormValues("alex@example.com"))
+	resp, body := p.get(p.client, "/metrics")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("/metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{`portal_applications{lead_status="created"} 1`, `portal_applications_review{review_status="Pending"} 1`, "portal_goroutines "} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+	for _, pii := range []string{"alex@example.com", "Rivera", "6789"} {
+		if strings.Contains(body, pii) {
+			t.Errorf("/metrics contains %q", pii)
+		}
+	}
+}
