@@ -32,14 +32,11 @@ func apikey(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := cfg.load(); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.dbPath(), cfg.dataKey)
+	st, err := openMigratedStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
 	k, secret, err := st.CreateAPIKey(ctx, *tenant, store.AuditEntry{Note: "portal apikey add"})
 	if err != nil {
 		return fmt.Errorf("apikey add: %w", err)

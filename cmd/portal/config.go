@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -274,4 +275,18 @@ func (c *config) stageLenderPrefix() string {
 		return ""
 	}
 	return c.PlatformBaseURL + "/lenders/"
+}
+
+// openMigratedStore opens the portal's database and brings its schema up to
+// date: what every command that touches the data needs first.
+func openMigratedStore(ctx context.Context, cfg *config) (*store.Store, error) {
+	st, err := store.Open(ctx, cfg.dbPath(), cfg.dataKey)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }

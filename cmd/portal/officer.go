@@ -55,14 +55,11 @@ func officer(ctx context.Context, args []string, getenv func(string) string, std
 	if err := cfg.load(); err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.dbPath(), cfg.dataKey)
+	st, err := openMigratedStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
 	o, err := st.CreateOfficer(ctx, store.NewOfficer{Email: *email, Role: role, Password: password})
 	if err != nil {
 		return fmt.Errorf("officer add: %w", err)

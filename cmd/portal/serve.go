@@ -42,15 +42,11 @@ func newLogger(w io.Writer) *slog.Logger {
 
 // newApp builds everything cfg describes. Close it when done.
 func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
-	st, err := store.Open(ctx, cfg.dbPath(), cfg.dataKey)
+	st, err := openMigratedStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	a := &app{cfg: cfg, log: log, store: st}
-	if err := st.Migrate(ctx); err != nil {
-		a.close()
-		return nil, err
-	}
 	assets, err := static.Load()
 	if err != nil {
 		a.close()
@@ -236,14 +232,11 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.dbPath(), cfg.dataKey)
+	st, err := openMigratedStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.Migrate(ctx); err != nil {
-		return err
-	}
 	fmt.Fprintln(stdout, "migrations applied to", cfg.dbPath())
 	return nil
 }
