@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"regexp"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -127,6 +126,7 @@ func (s *Store) RotateAPIKey(ctx context.Context, id string, who AuditEntry) (AP
 		}
 		return auditAPIKey(ctx, tx, now, who, AuditAPIKeyRotated, k)
 	})
+	s.apiKeyGen.Add(1) // even after a failure: the commit's fate may be unknown
 	if err != nil {
 		return APIKey{}, "", fmt.Errorf("store.RotateAPIKey: %w", err)
 	}
@@ -147,6 +147,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, who AuditEntry) err
 		}
 		return auditAPIKey(ctx, tx, now, who, AuditAPIKeyRevoked, k)
 	})
+	s.apiKeyGen.Add(1) // even after a failure: the commit's fate may be unknown
 	if err != nil {
 		return fmt.Errorf("store.RevokeAPIKey: %w", err)
 	}
@@ -166,53 +167,69 @@ func (s *Store) APIKeyBySecret(ctx context.Context, secret string) (APIKey, erro
 
 const apiKeyBySecretSQL = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE key_hash = ? AND revoked_at_ms IS NULL`
 
-// APIKeyFinder is Store.APIKeyBySecret with its statement prepared once (per
-// reader connection) instead of on every call: on the API's hot path, parsing
-// the SQL cost about as much as running it. It reads the database every time, so
-// a rotation or revocation takes effect on the very next request; it caches
-// nothing but the query plan.
+// The API's key lookups are answered from memory once a key has been found:
+// reading SQLite cost more than everything else the portal does for a decision.
+const (
+	// apiKeyCacheTTL bounds how long a found key is trusted without reading the
+	// database again. Rotations and revocations made through this Store (the
+	// admin screens) take effect at once whatever the TTL (Store.apiKeyGen); the
+	// TTL only bounds a change made by another process on the same file.
+	apiKeyCacheTTL = 5 * time.Second
+	// apiKeyCacheMax bounds the cache: it holds only keys that exist, so it is
+	// reached only with more active keys than that, when it starts over.
+	apiKeyCacheMax = 4096
+)
+
+// APIKeyFinder is Store.APIKeyBySecret for the API's hot path: a key once found
+// is remembered for apiKeyCacheTTL by its secret's hash. Unknown secrets are
+// never remembered, so a key created by `portal apikey add` in another process
+// works on its first request; every rotation or revocation through the Store
+// forgets everything remembered before it committed, so the old secret is
+// refused on the very next request.
 type APIKeyFinder struct {
 	store *Store
-	stmt  atomic.Pointer[sql.Stmt]
-	mu    sync.Mutex // serialises preparing
+	mu    sync.RWMutex
+	cache map[[sha256.Size]byte]cachedAPIKey
 }
 
-// NewAPIKeyFinder returns a finder reading s. It prepares lazily, so it needs
-// no error handling or closing of its own; the statement goes with the Store.
+// cachedAPIKey is a found key, valid while the Store's key generation is still
+// gen and until expires.
+type cachedAPIKey struct {
+	key     APIKey
+	gen     uint64
+	expires time.Time
+}
+
+// NewAPIKeyFinder returns a finder reading s.
 func NewAPIKeyFinder(s *Store) *APIKeyFinder {
-	return &APIKeyFinder{store: s}
+	return &APIKeyFinder{store: s, cache: map[[sha256.Size]byte]cachedAPIKey{}}
 }
 
 // APIKeyBySecret is Store.APIKeyBySecret.
 func (f *APIKeyFinder) APIKeyBySecret(ctx context.Context, secret string) (APIKey, error) {
-	stmt, err := f.prepared(ctx)
-	if err != nil {
-		return APIKey{}, fmt.Errorf("store.APIKeyFinder: %w", err)
+	sum := sha256.Sum256([]byte(secret))
+	// The generation is read before the database: a change committing after
+	// this point bumps it, so what is read now is never remembered past it.
+	gen, now := f.store.apiKeyGen.Load(), f.store.now()
+	f.mu.RLock()
+	c, ok := f.cache[sum]
+	f.mu.RUnlock()
+	if ok && c.gen == gen && now.Before(c.expires) {
+		return c.key, nil
 	}
-	k, err := scanAPIKey(stmt.QueryRowContext(ctx, hashAPIKey(secret)))
-	if err != nil {
-		return APIKey{}, fmt.Errorf("store.APIKeyFinder: %w", err)
-	}
-	return k, nil
-}
 
-// prepared returns the statement, preparing it on first use (and again after a
-// failed attempt).
-func (f *APIKeyFinder) prepared(ctx context.Context) (*sql.Stmt, error) {
-	if stmt := f.stmt.Load(); stmt != nil {
-		return stmt, nil
-	}
+	k, err := scanAPIKey(f.store.readRow(ctx, apiKeyBySecretSQL, hex.EncodeToString(sum[:])))
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if stmt := f.stmt.Load(); stmt != nil {
-		return stmt, nil
-	}
-	stmt, err := f.store.r.PrepareContext(ctx, apiKeyBySecretSQL)
 	if err != nil {
-		return nil, err
+		delete(f.cache, sum)
+		return APIKey{}, fmt.Errorf("store.APIKeyFinder: %w", err)
 	}
-	f.stmt.Store(stmt)
-	return stmt, nil
+	if len(f.cache) >= apiKeyCacheMax {
+		clear(f.cache)
+	}
+	f.cache[sum] = cachedAPIKey{key: k, gen: gen, expires: now.Add(apiKeyCacheTTL)}
+	return k, nil
 }
 
 // APIKey returns key id, or ErrNotFound.

@@ -190,3 +190,64 @@ func TestAPIKeyChangesAreAuditedWithoutSecrets(t *testing.T) {
 		}
 	}
 }
+
+// The finder remembers found keys, but a revocation through the Store is
+// refused on the very next lookup, and a secret it has never seen is always
+// looked up.
+func TestAPIKeyFinderForgetsOnRevocation(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	finder := NewAPIKeyFinder(s)
+	if _, err := finder.APIKeyBySecret(ctx, "pqk_not-yet"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown secret: %v", err)
+	}
+	k, secret, err := s.CreateAPIKey(ctx, "acme", AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if got, err := finder.APIKeyBySecret(ctx, secret); err != nil || got.ID != k.ID {
+			t.Fatalf("finder: %+v, %v; want key %s", got, err, k.ID)
+		}
+	}
+	if err := s.RevokeAPIKey(ctx, k.ID, AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := finder.APIKeyBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
+		t.Errorf("revoked key through the finder: error = %v, want ErrNotFound", err)
+	}
+}
+
+// Another process on the same database file (here: another Store) is seen at
+// once when it creates a key, and within apiKeyCacheTTL when it revokes one.
+func TestAPIKeyFinderSeesAnotherProcessWithinTTL(t *testing.T) {
+	s, path := openTestStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	other, err := Open(ctx, path, testDataKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+
+	finder := NewAPIKeyFinder(s)
+	k, secret, err := other.CreateAPIKey(ctx, "acme", AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := finder.APIKeyBySecret(ctx, secret); err != nil || got.ID != k.ID {
+		t.Fatalf("a key another process created: %+v, %v", got, err)
+	}
+	if err := other.RevokeAPIKey(ctx, k.ID, AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(apiKeyCacheTTL - time.Millisecond)
+	if _, err := finder.APIKeyBySecret(ctx, secret); err != nil {
+		t.Errorf("within the TTL the remembered key still answers; got %v", err)
+	}
+	now = now.Add(time.Millisecond)
+	if _, err := finder.APIKeyBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after the TTL a key revoked elsewhere: error = %v, want ErrNotFound", err)
+	}
+}

@@ -40,11 +40,7 @@ func TestBackupUnderWriteLoadIsConsistentAndUsable(t *testing.T) {
 	cancel()
 	wg.Wait()
 
-	key := make([]byte, DataKeySize)
-	for i := range key {
-		key[i] = byte(i)
-	}
-	restored, err := Open(context.Background(), dest, key)
+	restored, err := Open(context.Background(), dest, testDataKey())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,10 +18,36 @@ var ErrClosed = errors.New("store: closed")
 // work was undone with it, so none of them may report success.
 var errBatchLost = errors.New("store: the shared transaction was rolled back; nothing of this write was kept")
 
+// durability is how far a write's COMMIT must have gone before its writer is
+// told it succeeded.
+type durability int
+
+const (
+	// synced: the commit is fsynced (synchronous=FULL) and survives power loss.
+	// Every write is synced unless it asks otherwise.
+	synced durability = iota
+	// logged: the commit is written to the WAL but not yet fsynced
+	// (synchronous=NORMAL). It survives the portal crashing or being killed at
+	// once; a power loss can take it back until the WAL is next fsynced, by the
+	// next synced commit or the background checkpoint (checkpoint.go), normally
+	// within a second. Only counters whose loss in a power cut is tolerable (API
+	// usage) use it: an fsync costs more than the whole call they count.
+	logged
+)
+
+// pragma is the synchronous setting that gives d.
+func (d durability) pragma() string {
+	if d == logged {
+		return `PRAGMA synchronous=NORMAL`
+	}
+	return `PRAGMA synchronous=FULL`
+}
+
 // writeReq is one caller's write transaction, waiting for the committer.
 type writeReq struct {
 	ctx  context.Context
 	fn   func(tx *sql.Tx) error
+	dur  durability
 	done chan error
 }
 
@@ -34,10 +60,22 @@ type writeReq struct {
 // failing fn rolls back to its savepoint, and nobody is told "committed" before
 // the COMMIT returned. fn must use only tx, as before.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.write(ctx, synced, fn)
+}
+
+// inTxLogged is inTx for a write that need only be logged, not synced (see
+// logged): it skips the fsync unless it shares its commit with a synced write.
+func (s *Store) inTxLogged(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.write(ctx, logged, fn)
+}
+
+// write hands fn to the committer, to commit with at least durability d, and
+// waits for the outcome.
+func (s *Store) write(ctx context.Context, d durability, fn func(tx *sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &writeReq{ctx: ctx, fn: fn, dur: d, done: make(chan error, 1)}
 	select {
 	case s.writes <- req:
 	case <-s.closing:
@@ -83,6 +121,13 @@ func (s *Store) commitLoop() {
 // had not started yet are returned, to run in a fresh transaction; every call
 // answers at least one request, so a broken database cannot spin it.
 func (s *Store) commitBatch(batch []*writeReq) (notRun []*writeReq) {
+	err := s.setDurability(batchDurability(batch))
+	if err != nil {
+		for _, r := range batch {
+			r.done <- err
+		}
+		return nil
+	}
 	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		for _, r := range batch {
@@ -137,6 +182,32 @@ func (s *Store) commitBatch(batch []*writeReq) (notRun []*writeReq) {
 	for _, r := range ran {
 		r.done <- err
 	}
+	return nil
+}
+
+// batchDurability is the strongest durability any write of batch asks for.
+func batchDurability(batch []*writeReq) durability {
+	for _, r := range batch {
+		if r.dur == synced {
+			return synced
+		}
+	}
+	return logged
+}
+
+// setDurability makes the writer's next commit d. SQLite refuses to change it
+// inside a transaction, so it is set on the writer pool's only connection
+// between batches, and only when it changes. Should database/sql ever replace
+// that connection, the new one starts synced (the DSN's synchronous(FULL)), so
+// a stale writerDur can cost an fsync but never skip one.
+func (s *Store) setDurability(d durability) error {
+	if d == s.writerDur {
+		return nil
+	}
+	if _, err := s.w.ExecContext(context.Background(), d.pragma()); err != nil {
+		return fmt.Errorf("store: set commit durability: %w", err)
+	}
+	s.writerDur = d
 	return nil
 }
 

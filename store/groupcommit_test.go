@@ -269,3 +269,49 @@ func TestFullDiskFailsWritesCleanlyAndRecovers(t *testing.T) {
 		t.Errorf("after room came back: %v", err)
 	}
 }
+
+// A batch of logged writes commits without an fsync (synchronous=NORMAL); one
+// synced write in a batch makes its whole commit synced (FULL).
+func TestCommitBatchDurabilityFollowsItsWrites(t *testing.T) {
+	s, _ := openTestStore(t)
+	groupCommitTable(t, s)
+	ctx := context.Background()
+	const normal, full = 1, 2 // PRAGMA synchronous values
+	n := 0
+	for _, tt := range []struct {
+		name string
+		durs []durability
+		want int
+	}{
+		{"logged only", []durability{logged, logged}, normal},
+		{"a synced write joins", []durability{logged, synced, logged}, full},
+		{"logged again", []durability{logged}, normal},
+		{"synced only", []durability{synced}, full},
+	} {
+		var reqs []*writeReq
+		for _, d := range tt.durs {
+			n++
+			r := newReq(ctx, insertKey(fmt.Sprint(n)))
+			r.dur = d
+			reqs = append(reqs, r)
+		}
+		if rest := s.commitBatch(reqs); len(rest) != 0 {
+			t.Fatalf("%s: %d writes left over", tt.name, len(rest))
+		}
+		for _, r := range reqs {
+			if err := <-r.done; err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+		}
+		var got int
+		if err := s.w.QueryRow(`PRAGMA synchronous`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tt.want {
+			t.Errorf("%s: committed with synchronous=%d, want %d", tt.name, got, tt.want)
+		}
+	}
+	if got := len(gcKeys(t, s)); got != n {
+		t.Errorf("%d rows stored, want %d", got, n)
+	}
+}

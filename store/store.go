@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -40,8 +41,13 @@ type Store struct {
 	writerStmts  map[string]*sql.Stmt
 	unpreparable map[string]bool
 
+	// apiKeyGen counts committed key rotations and revocations: APIKeyFinder
+	// trusts nothing it read before the latest one (apikeys.go).
+	apiKeyGen atomic.Uint64
+
 	// writes hands write transactions to the committer (groupcommit.go).
 	writes        chan *writeReq
+	writerDur     durability // the writer connection's synchronous setting; committer only
 	closing       chan struct{}
 	committerDone chan struct{}
 	// checkpointerDone closes when the background checkpointer has stopped.

@@ -13,11 +13,7 @@ import (
 func openTestStore(t testing.TB) (*Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "portal.db")
-	key := make([]byte, DataKeySize)
-	for i := range key {
-		key[i] = byte(i)
-	}
-	s, err := Open(context.Background(), path, key)
+	s, err := Open(context.Background(), path, testDataKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,6 +22,15 @@ func openTestStore(t testing.TB) (*Store, string) {
 		t.Fatal(err)
 	}
 	return s, path
+}
+
+// testDataKey is the data key of every test store.
+func testDataKey() []byte {
+	key := make([]byte, DataKeySize)
+	for i := range key {
+		key[i] = byte(i)
+	}
+	return key
 }
 
 // testApplicant is a valid applicant; vary email/SSN per test to avoid screening.

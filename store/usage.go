@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -30,6 +31,9 @@ type APIMonthlyUsage struct {
 
 // RecordAPICalls adds one billed call per entry of keyIDs, at the store's clock,
 // in one transaction: one upsert per key and month however many calls there are.
+// The commit is logged, not synced (groupcommit.go): it survives a crash of the
+// portal, and a power cut once the WAL is next fsynced, normally within a
+// second; waiting for an fsync per batch would have been most of each call's time.
 func (s *Store) RecordAPICalls(ctx context.Context, keyIDs []string) error {
 	if len(keyIDs) == 0 {
 		return nil
@@ -43,15 +47,9 @@ func (s *Store) RecordAPICalls(ctx context.Context, keyIDs []string) error {
 		}
 		counts[id]++
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO api_usage (key_id, month, calls) VALUES (?,?,?)
-			ON CONFLICT (key_id, month) DO UPDATE SET calls = api_usage.calls + excluded.calls`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
+	err := s.inTxLogged(ctx, func(tx *sql.Tx) error {
 		for _, id := range order {
-			if _, err := stmt.ExecContext(ctx, id, month, counts[id]); err != nil {
+			if _, err := s.txExec(ctx, tx, recordAPICallsSQL, id, month, counts[id]); err != nil {
 				return err
 			}
 		}
@@ -62,6 +60,9 @@ func (s *Store) RecordAPICalls(ctx context.Context, keyIDs []string) error {
 	}
 	return nil
 }
+
+const recordAPICallsSQL = `INSERT INTO api_usage (key_id, month, calls) VALUES (?,?,?)
+	ON CONFLICT (key_id, month) DO UPDATE SET calls = api_usage.calls + excluded.calls`
 
 // APIKeyUsage returns key id's billed calls in total and in the store clock's
 // current UTC month. A key without calls has zero usage.
@@ -154,6 +155,10 @@ func (r *UsageRecorder) Record(ctx context.Context, keyID string) error {
 func (r *UsageRecorder) commit(b *usageBatch) {
 	r.commitMu.Lock()
 	defer r.commitMu.Unlock()
+	// Yield once before closing the batch: under load, requests that are
+	// already runnable and about to record their call join this commit instead
+	// of starting another. It about doubled the calls per commit.
+	runtime.Gosched()
 	r.mu.Lock()
 	r.open = nil // later calls start the next batch
 	r.mu.Unlock()

@@ -18,6 +18,7 @@ import (
 
 	"prequal/lending"
 	"prequal/platform"
+	"prequal/store"
 )
 
 // Durability: the portal as a separate process, killed and stopped the way an
@@ -469,5 +470,67 @@ func TestDurabilityBackupUnderLoadRestores(t *testing.T) {
 	}
 	if _, _, err := b.post(durabilityForm(t, 200_000), key); err != nil {
 		t.Errorf("the restored portal does not take applications: %v", err)
+	}
+}
+
+// A decision answered 200 is on the bill even if the portal is killed the moment
+// after: the usage record is committed before the answer is sent.
+func TestDurabilityAPIUsageSurvivesSIGKILL(t *testing.T) {
+	dataDir, addr := t.TempDir(), freeLoopbackAddr(t)
+	p := startPortalProcess(t, dataDir, addr)
+	ctx := context.Background()
+	k, secret, err := openProcessStore(t, dataDir).CreateAPIKey(ctx, "durability", store.AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const clients, killAfter = 16, 2000
+	var (
+		answered atomic.Int64
+		killed   = make(chan struct{})
+		wg       sync.WaitGroup
+	)
+	body := `{"age":30,"income":65000,"existingDebt":4500,"requestedAmount":12000}`
+	for range clients {
+		wg.Go(func() {
+			client := &http.Client{Transport: &http.Transport{}}
+			for {
+				req, _ := http.NewRequest(http.MethodPost, p.URL+"/api/v1/decision", strings.NewReader(body))
+				req.Header.Set("x-api-key", secret)
+				resp, err := client.Do(req)
+				if err != nil {
+					select {
+					case <-killed:
+						return // the portal is gone
+					default:
+						t.Errorf("before the kill: %v", err)
+						return
+					}
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Errorf("status %d", resp.StatusCode)
+					return
+				}
+				if answered.Add(1) == killAfter {
+					close(killed)
+					p.Kill()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	got := answered.Load()
+
+	// Read the bill as the restarted portal would: a fresh Store on the file.
+	u, err := openProcessStore(t, dataDir).APIKeyUsage(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d decisions answered 200 before the kill; %d calls billed", got, u.Calls)
+	// Calls in flight at the kill may be billed without their answer arriving.
+	if u.Calls < got || u.Calls > got+clients {
+		t.Errorf("billed %d calls, want between the %d answered and %d", u.Calls, got, got+clients)
 	}
 }
