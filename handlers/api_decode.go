@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"iter"
 	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -41,21 +43,32 @@ type validationProblem struct {
 	FieldErrors map[string][]string `json:"fieldErrors"`
 }
 
-func newValidationProblem() *validationProblem {
-	return &validationProblem{FormErrors: []string{}, FieldErrors: map[string][]string{}}
-}
-
 func (p *validationProblem) empty() bool { return len(p.FormErrors) == 0 && len(p.FieldErrors) == 0 }
 
-func (p *validationProblem) add(field, msg string) {
-	p.FieldErrors[field] = append(p.FieldErrors[field], msg)
+// add records msgs for field. A problem is built up as a value whose map is
+// made on the first message, so a valid body costs no allocation for it.
+func (p *validationProblem) add(field string, msgs ...string) {
+	if p.FieldErrors == nil {
+		p.FieldErrors = map[string][]string{}
+	}
+	p.FieldErrors[field] = append(p.FieldErrors[field], msgs...)
+}
+
+// response is the problem as the 400 body shows it: both members present, as
+// empty array and object when they have nothing.
+func (p validationProblem) response() *validationProblem {
+	if p.FormErrors == nil {
+		p.FormErrors = []string{}
+	}
+	if p.FieldErrors == nil {
+		p.FieldErrors = map[string][]string{}
+	}
+	return &p
 }
 
 // formProblem is a problem with the body as a whole.
 func formProblem(msg string) *validationProblem {
-	p := newValidationProblem()
-	p.FormErrors = append(p.FormErrors, msg)
-	return p
+	return validationProblem{FormErrors: []string{msg}}.response()
 }
 
 // fieldKind is the JSON type a request field must have.
@@ -75,7 +88,7 @@ type apiField struct {
 }
 
 // applicantFields is the request schema (seed 002, "Request fields"), in order.
-var applicantFields = []apiField{
+var applicantFields = [...]apiField{
 	{"age", kindInteger, true},
 	{"income", kindNumber, true},
 	{"existingDebt", kindNumber, true},
@@ -113,26 +126,34 @@ func decodeApplicant(body []byte) (decision.Applicant, *validationProblem) {
 	if len(body) == 0 {
 		body = []byte("{}")
 	}
-	if body[0] != '{' {
-		if !json.Valid(body) {
-			return decision.Applicant{}, formProblem(msgMalformedJSON)
-		}
-		return decision.Applicant{}, formProblem("Expected object, received " + jsonType(body))
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil {
+	if !json.Valid(body) {
 		return decision.Applicant{}, formProblem(msgMalformedJSON)
 	}
+	if body[0] != '{' {
+		return decision.Applicant{}, formProblem("Expected object, received " + jsonType(body))
+	}
+	var (
+		values  [len(applicantFields)][]byte // nil: absent; a repeated name's last value wins, as in JSON.parse
+		unknown []string
+	)
+	for name, value := range objectMembers(body) {
+		if i := fieldIndex(name); i >= 0 {
+			values[i] = value
+		} else if !slices.Contains(unknown, string(name)) {
+			unknown = append(unknown, string(name))
+		}
+	}
 
-	p := newValidationProblem()
-	if unknown := unknownKeys(raw); len(unknown) > 0 {
+	var p validationProblem
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
 		p.FormErrors = append(p.FormErrors, "Unrecognized key(s) in object: '"+strings.Join(unknown, "', '")+"'")
 	}
 	var a decision.Applicant
-	numeric := map[string]bool{} // fields whose value is a number, so their range messages apply
-	for _, f := range applicantFields {
-		v, present := raw[f.name]
-		if !present {
+	var numeric [len(applicantFields)]bool // fields whose value is a number, so their range messages apply
+	for i, f := range applicantFields {
+		v := values[i]
+		if v == nil {
 			if f.required {
 				p.add(f.name, msgRequired)
 			}
@@ -156,7 +177,7 @@ func decodeApplicant(body []byte) (decision.Applicant, *validationProblem) {
 			p.add(f.name, msgMalformedJSON)
 			continue
 		}
-		numeric[f.name] = true
+		numeric[i] = true
 		if f.kind == kindNumber {
 			setMoney(&a, f.name, n)
 			continue
@@ -175,12 +196,12 @@ func decodeApplicant(body []byte) (decision.Applicant, *validationProblem) {
 		setInteger(&a, f.name, int(max(-maxSafeInteger, min(maxSafeInteger, math.Floor(n)))))
 	}
 	for field, msgs := range a.Validate() {
-		if numeric[field] {
-			p.FieldErrors[field] = append(p.FieldErrors[field], msgs...)
+		if i := fieldIndex(field); i >= 0 && numeric[i] {
+			p.add(field, msgs...)
 		}
 	}
 	if !p.empty() {
-		return decision.Applicant{}, p
+		return decision.Applicant{}, p.response()
 	}
 	return a, nil
 }
@@ -207,16 +228,99 @@ func setInteger(a *decision.Applicant, field string, v int) {
 	}
 }
 
-// unknownKeys lists the body's keys that are not request fields, sorted.
-func unknownKeys(raw map[string]json.RawMessage) []string {
-	var out []string
-	for k := range raw {
-		if !slices.ContainsFunc(applicantFields, func(f apiField) bool { return f.name == k }) {
-			out = append(out, k)
+// fieldIndex is name's position in applicantFields, or -1.
+func fieldIndex[T string | []byte](name T) int {
+	for i, f := range applicantFields {
+		if string(name) == f.name {
+			return i
 		}
 	}
-	slices.Sort(out)
-	return out
+	return -1
+}
+
+// objectMembers yields the members of body, which must be one valid JSON object
+// (json.Valid holds and it starts with '{'), in order: each name unescaped, each
+// value as the sub-slice of body that holds it (names too, when they need no
+// unescaping). It is the request path's
+// replacement for decoding into a map[string]json.RawMessage, which spent more
+// on reflection and copies than the decision itself; FuzzObjectMembers holds it
+// to exactly what that decoding gives.
+func objectMembers(body []byte) iter.Seq2[[]byte, []byte] {
+	return func(yield func([]byte, []byte) bool) {
+		i := skipSpace(body, 1)
+		for i < len(body) && body[i] == '"' {
+			end := stringEnd(body, i)
+			name := memberName(body[i:end])
+			i = skipSpace(body, skipSpace(body, end)+1) // past the ':'
+			vend := valueEnd(body, i)
+			if !yield(name, body[i:vend]) {
+				return
+			}
+			i = skipSpace(body, vend)
+			if body[i] == ',' {
+				i = skipSpace(body, i+1)
+			}
+		}
+	}
+}
+
+// memberName is a quoted member name's text. Names without escapes or
+// non-ASCII bytes (every name of the schema) are taken as they are; the rest go
+// through encoding/json, for its unescaping and its handling of invalid UTF-8.
+func memberName(quoted []byte) []byte {
+	if !slices.ContainsFunc(quoted, func(c byte) bool { return c == '\\' || c >= utf8.RuneSelf }) {
+		return quoted[1 : len(quoted)-1]
+	}
+	var name string
+	_ = json.Unmarshal(quoted, &name) // quoted is a valid JSON string
+	return []byte(name)
+}
+
+// skipSpace returns the index of the first non-whitespace byte at or after i.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the valid JSON string starting at i.
+func stringEnd(b []byte, i int) int {
+	for i++; b[i] != '"'; i++ {
+		if b[i] == '\\' {
+			i++ // the escaped byte cannot end the string
+		}
+	}
+	return i + 1
+}
+
+// valueEnd returns the index just past the valid JSON value starting at i.
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+	}
+	for i < len(b) && !strings.ContainsRune(",}] \t\n\r", rune(b[i])) { // a number or a literal
+		i++
+	}
+	return i
 }
 
 // jsonType names a valid JSON value's type as zod's "received" does.

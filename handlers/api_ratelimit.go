@@ -98,16 +98,26 @@ func (l *rateLimiter) sweep(now time.Time) {
 
 // setHeaders writes the RateLimit-* headers the seed shows; Reset and Retry-After
 // are whole seconds, rounded up so a client waiting that long finds a new window.
+// Every API response sets them, so they are assigned under their canonical
+// names, from one backing array, rather than one Header.Set each.
 func (d rateDecision) setHeaders(c echo.Context) {
 	h := c.Response().Header()
-	reset := strconv.Itoa(int(math.Ceil(d.reset.Seconds())))
-	h.Set("RateLimit-Limit", strconv.Itoa(d.limit))
-	h.Set("RateLimit-Remaining", strconv.Itoa(d.remaining))
-	h.Set("RateLimit-Reset", reset)
+	v := []string{strconv.Itoa(d.limit), strconv.Itoa(d.remaining), strconv.Itoa(int(math.Ceil(d.reset.Seconds())))}
+	h[headerRateLimitLimit] = v[0:1:1]
+	h[headerRateLimitRemaining] = v[1:2:2]
+	h[headerRateLimitReset] = v[2:3:3]
 	if !d.allowed {
-		h.Set("Retry-After", reset)
+		h[headerRetryAfter] = v[2:3:3]
 	}
 }
+
+// The rate-limit headers' canonical names (how Header.Set would store them).
+var (
+	headerRateLimitLimit     = http.CanonicalHeaderKey("RateLimit-Limit")
+	headerRateLimitRemaining = http.CanonicalHeaderKey("RateLimit-Remaining")
+	headerRateLimitReset     = http.CanonicalHeaderKey("RateLimit-Reset")
+	headerRetryAfter         = http.CanonicalHeaderKey("Retry-After")
+)
 
 // errRateLimited renders as the seed's 429 body through the error handler.
 var errRateLimited = echo.NewHTTPError(http.StatusTooManyRequests)

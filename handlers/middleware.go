@@ -106,19 +106,41 @@ func requestLogLevel(route string, status int) slog.Level {
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-			"object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		for _, kv := range securityHeaderValues {
+			h[kv.name] = kv.value
+		}
 		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
-			h.Set("Cache-Control", "no-store")
+			h["Cache-Control"] = noStore
 		}
 		return next(c)
 	}
 }
+
+// headerValue is a canonical header name and its value, shared by every
+// response: a one-element slice with no spare capacity, so that a later Add
+// copies it instead of writing into it. Assigning them allocates nothing, where
+// Header.Set built a slice per header per response.
+type headerValue struct {
+	name  string
+	value []string
+}
+
+func sharedHeader(name, value string) headerValue {
+	return headerValue{http.CanonicalHeaderKey(name), []string{value}[:1:1]}
+}
+
+var (
+	securityHeaderValues = []headerValue{
+		sharedHeader("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"),
+		sharedHeader("X-Content-Type-Options", "nosniff"),
+		sharedHeader("Referrer-Policy", "strict-origin-when-cross-origin"),
+		sharedHeader("X-Frame-Options", "DENY"),
+		sharedHeader("Cross-Origin-Opener-Policy", "same-origin"),
+		sharedHeader("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+	}
+	noStore = sharedHeader("Cache-Control", "no-store").value
+)
 
 // crossOrigin refuses state-changing browser requests from other origins using
 // Go's CrossOriginProtection (Sec-Fetch-Site, then Origin against Host).
