@@ -139,7 +139,7 @@ func decodeApplicant(body []byte) (decision.Applicant, *validationProblem) {
 	for name, value := range objectMembers(body) {
 		if i := fieldIndex(name); i >= 0 {
 			values[i] = value
-		} else if !slices.Contains(unknown, string(name)) {
+		} else {
 			unknown = append(unknown, string(name))
 		}
 	}
@@ -147,6 +147,7 @@ func decodeApplicant(body []byte) (decision.Applicant, *validationProblem) {
 	var p validationProblem
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
+		unknown = slices.Compact(unknown) // a name repeated is named once
 		p.FormErrors = append(p.FormErrors, "Unrecognized key(s) in object: '"+strings.Join(unknown, "', '")+"'")
 	}
 	var a decision.Applicant
@@ -241,10 +242,9 @@ func fieldIndex[T string | []byte](name T) int {
 // objectMembers yields the members of body, which must be one valid JSON object
 // (json.Valid holds and it starts with '{'), in order: each name unescaped, each
 // value as the sub-slice of body that holds it (names too, when they need no
-// unescaping). It is the request path's
-// replacement for decoding into a map[string]json.RawMessage, which spent more
-// on reflection and copies than the decision itself; FuzzObjectMembers holds it
-// to exactly what that decoding gives.
+// unescaping). It replaces decoding into a map[string]json.RawMessage on the
+// request path, which spent more on reflection and copies than the decision
+// itself; FuzzObjectMembers holds it to exactly what that decoding gives.
 func objectMembers(body []byte) iter.Seq2[[]byte, []byte] {
 	return func(yield func([]byte, []byte) bool) {
 		i := skipSpace(body, 1)

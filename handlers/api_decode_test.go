@@ -77,9 +77,10 @@ func TestDecodeApplicantNamesAsJSONParseReadsThem(t *testing.T) {
 	if a.Age != 40 {
 		t.Errorf("age = %d, want 40 (the last of the repeated name)", a.Age)
 	}
-	// Names are case-sensitive, unlike encoding/json's struct decoding.
-	_, p = decodeApplicant([]byte(`{"Age":30,"age":30,"income":65000,"existingDebt":0,"requestedAmount":1000}`))
-	if p == nil || len(p.FormErrors) != 1 || p.FormErrors[0] != "Unrecognized key(s) in object: 'Age'" {
-		t.Errorf("problem = %+v, want Age unrecognized", p)
+	// Names are case-sensitive, unlike encoding/json's struct decoding, and an
+	// unknown name given twice is named once.
+	_, p = decodeApplicant([]byte(`{"Age":30,"age":30,"zz":1,"income":65000,"existingDebt":0,"requestedAmount":1000,"zz":2}`))
+	if p == nil || len(p.FormErrors) != 1 || p.FormErrors[0] != "Unrecognized key(s) in object: 'Age', 'zz'" {
+		t.Errorf("problem = %+v, want Age and zz unrecognized", p)
 	}
 }
