@@ -46,7 +46,8 @@ type apiUsageReader interface {
 	APIKeyUsage(ctx context.Context, id string) (store.APIUsage, error)
 }
 
-// usageRecorder records a billed call durably, returning once it is committed.
+// usageRecorder records a billed call, returning once it is committed (to the
+// WAL: a crash of the portal cannot lose it; see store.RecordAPICalls).
 type usageRecorder interface {
 	Record(ctx context.Context, keyID string) error
 }
@@ -205,7 +206,7 @@ func (a *api) score(c echo.Context) error {
 
 // evaluate reads and validates the applicant, decides, and records the billed
 // call before anything is answered: a 200 is only ever sent for a call that is
-// durably on the bill. When ok is false the 400 has been written (or err is set).
+// committed to the bill. When ok is false the 400 has been written (or err is set).
 func (a *api) evaluate(c echo.Context) (decision.Applicant, decision.Decision, bool, error) {
 	body, problem, err := readAPIBody(c)
 	if err != nil {
