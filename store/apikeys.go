@@ -75,7 +75,11 @@ func newAPIKeySecret() string {
 // hashAPIKey is the stored form of a secret: hex SHA-256 (see migration 00003 for
 // why a fast hash is right for a 256-bit secret).
 func hashAPIKey(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
+	return storedAPIKeyHash(sha256.Sum256([]byte(secret)))
+}
+
+// storedAPIKeyHash is how a secret's SHA-256 is stored: in hex.
+func storedAPIKeyHash(sum [sha256.Size]byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
@@ -218,7 +222,7 @@ func (f *APIKeyFinder) APIKeyBySecret(ctx context.Context, secret string) (APIKe
 		return c.key, nil
 	}
 
-	k, err := scanAPIKey(f.store.readRow(ctx, apiKeyBySecretSQL, hex.EncodeToString(sum[:])))
+	k, err := scanAPIKey(f.store.readRow(ctx, apiKeyBySecretSQL, storedAPIKeyHash(sum)))
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err != nil {
