@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail"
+
+	"prequal/lending"
 )
 
 // TLSMode is how the connection to the relay is protected.
@@ -143,9 +145,17 @@ func (s *Sender) Relay() Relay { return s.relay }
 type DeliveryError struct {
 	Permanent bool
 	Err       error
+	reason    string // Err's text with the recipient's address masked
 }
 
-func (e *DeliveryError) Error() string { return e.Err.Error() }
+// Error is the failure with the recipient's address masked: it goes to the
+// timeline and the logs.
+func (e *DeliveryError) Error() string {
+	if e.reason != "" {
+		return e.reason
+	}
+	return e.Err.Error()
+}
 func (e *DeliveryError) Unwrap() error { return e.Err }
 
 // IsPermanent reports whether err is a permanent delivery failure.
@@ -160,9 +170,16 @@ func IsPermanent(err error) bool {
 // failure: the message is the relay's then, and sending it again would
 // deliver it twice.
 func (s *Sender) Send(ctx context.Context, m Message) error {
+	fail := func(permanent bool, err error) error {
+		reason := err.Error()
+		if m.To != "" {
+			reason = strings.ReplaceAll(reason, m.To, lending.MaskEmail(m.To))
+		}
+		return &DeliveryError{Permanent: permanent, Err: err, reason: reason}
+	}
 	msg, err := s.message(m)
 	if err != nil {
-		return &DeliveryError{Permanent: true, Err: err}
+		return fail(true, err)
 	}
 	opts := []mail.Option{mail.WithPort(s.relay.Port), mail.WithTimeout(s.timeout)}
 	tlsConfig := s.TLSConfig
@@ -183,18 +200,18 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	}
 	client, err := mail.NewClient(s.relay.Host, opts...)
 	if err != nil {
-		return &DeliveryError{Err: fmt.Errorf("smtp client: %w", err)}
+		return fail(false, fmt.Errorf("smtp client: %w", err))
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	conn, err := client.DialToSMTPClientWithContext(ctx)
 	if err != nil {
-		return &DeliveryError{Err: fmt.Errorf("connect to %s: %w", s.relay.String(), err)}
+		return fail(false, fmt.Errorf("connect to %s: %w", s.relay.String(), err))
 	}
 	sendErr := client.SendWithSMTPClient(conn, msg)
 	_ = client.CloseWithSMTPClient(conn)
 	if sendErr != nil {
-		return &DeliveryError{Permanent: refusedForGood(sendErr), Err: fmt.Errorf("send: %w", sendErr)}
+		return fail(refusedForGood(sendErr), fmt.Errorf("send: %w", sendErr))
 	}
 	return nil
 }

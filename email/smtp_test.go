@@ -185,8 +185,12 @@ func TestSendClassifiesFailures(t *testing.T) {
 		t.Errorf("451: %v, want a retryable failure", err)
 	}
 	c.SetRefusing(false)
-	if err := s.Send(ctx, testMessage("bounce+x@example.com")); !IsPermanent(err) {
+	err := s.Send(ctx, testMessage("bounce+x@example.com"))
+	if !IsPermanent(err) {
 		t.Errorf("550 to the recipient: %v, want a permanent failure", err)
+	}
+	if err != nil && (strings.Contains(err.Error(), "bounce+x@example.com") || !strings.Contains(err.Error(), "b***@example.com")) {
+		t.Errorf("the failure does not mask the address: %v", err)
 	}
 	if n, _ := c.Count(); n != 0 {
 		t.Errorf("%d messages caught from refused sends", n)
