@@ -158,3 +158,31 @@ func TestSettingsValidate(t *testing.T) {
 		}
 	}
 }
+
+// A lenders' notice that carries its own ECOA and FCRA paragraphs gets no
+// second copy; one that lacks them gets the portal's.
+func TestNoticeRightsParagraphsAppearOnce(t *testing.T) {
+	for name, tc := range map[string]struct {
+		notice string
+		want   int
+	}{
+		"notice with both": {"<p>Notice</p><p>The Equal Credit Opportunity Act prohibits…</p><p>Under the Fair Credit Reporting Act…</p>", 1},
+		"notice with none": {"<p>Notice</p>", 1},
+		"no notice at all": {"", 1},
+	} {
+		app := testApplication()
+		app.Lead.Status, app.Lead.AdverseActionNotice = lending.LeadNoOffers, tc.notice
+		m, err := Compose(context.Background(), testSettings(), Content{Kind: lending.MailNoOffers, Cause: "c", App: app}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, law := range []string{"Equal Credit Opportunity Act", "Fair Credit Reporting Act"} {
+			if n := strings.Count(m.Text, law); n != tc.want {
+				t.Errorf("%s: %q %d times in the text part, want %d", name, law, n, tc.want)
+			}
+			if n := strings.Count(m.HTML, law); n != tc.want {
+				t.Errorf("%s: %q %d times in the HTML part, want %d", name, law, n, tc.want)
+			}
+		}
+	}
+}

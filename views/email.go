@@ -61,6 +61,9 @@ type EmailView struct {
 	// the page) or an officer's denial (DenialReasons).
 	NoticeHTML    string
 	DenialReasons []string
+	// ShowECOA and ShowFCRA add the portal's ECOA and FCRA paragraphs to a
+	// notice: always, unless the lenders' notice carries its own.
+	ShowECOA, ShowFCRA bool
 }
 
 // EmailOffer is one offer line of an email.
@@ -98,6 +101,11 @@ func NewEmailView(kind lending.MailKind, app lending.Application, offers []lendi
 		if app.Lead.AdverseActionNotice != "" {
 			v.NoticeHTML = SanitizeNotice(app.Lead.AdverseActionNotice)
 		}
+	}
+	if kind.CarriesNotice() {
+		text := strings.ToLower(noticeText(v.NoticeHTML))
+		v.ShowECOA = !strings.Contains(text, "equal credit opportunity act")
+		v.ShowFCRA = !strings.Contains(text, "fair credit reporting act")
 	}
 	return v
 }
@@ -193,6 +201,11 @@ func (v EmailView) buttonLabel() string {
 	return "Continue your application"
 }
 
+// offersLead introduces the few offers an email lists out of many.
+func (v EmailView) offersLead() string {
+	return fmt.Sprintf("Lowest APR first, %d of your %d offers:", len(v.Offers), v.OfferCount)
+}
+
 // showsOffers reports whether the email lists offers.
 func (v EmailView) showsOffers() bool {
 	return len(v.Offers) > 0 && (v.Kind == lending.MailOffersReady || v.Kind == lending.MailOffersExpiring)
@@ -245,7 +258,7 @@ func EmailText(v EmailView) string {
 	if v.showsOffers() {
 		line()
 		if v.OfferCount > len(v.Offers) {
-			line(fmt.Sprintf("The %d with the lowest APR of %d:", len(v.Offers), v.OfferCount))
+			line(v.offersLead())
 		}
 		for _, o := range v.Offers {
 			line("- ", o.Lender, ": ", o.Amount, " at ", o.APR, " APR, ", o.Monthly, " a month for ", o.Term)
@@ -264,8 +277,10 @@ func EmailText(v EmailView) string {
 	}
 	if v.isNotice() {
 		line()
-		line("NOTICE OF ACTION TAKEN")
-		line()
+		if v.NoticeHTML == "" {
+			line("NOTICE OF ACTION TAKEN")
+			line()
+		}
 		switch {
 		case len(v.DenialReasons) > 0:
 			line("We have reviewed your application for a personal loan of ", v.Amount,
@@ -280,12 +295,18 @@ func EmailText(v EmailView) string {
 			line()
 			line(reasonsRightParagraph)
 		}
-		line()
-		line("YOUR RIGHTS")
-		line()
-		line(ECOAParagraph)
-		line()
-		line(FCRAParagraph)
+		if v.ShowECOA || v.ShowFCRA {
+			line()
+			line("YOUR RIGHTS")
+		}
+		if v.ShowECOA {
+			line()
+			line(ECOAParagraph)
+		}
+		if v.ShowFCRA {
+			line()
+			line(FCRAParagraph)
+		}
 	}
 	line()
 	line("-- ")

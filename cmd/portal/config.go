@@ -111,7 +111,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 // Stage's mail settings when none are given.
 const (
 	stageMailFrom      = "Prequal Portal (stage) <no-reply@stage.prequal.test>"
-	stagePostalAddress = "Prequal Portal (stage), 100 Stage Street, Suite 1, Wilmington, DE 19801"
+	stagePostalAddress = "100 Stage Street, Suite 1, Wilmington, DE 19801"
 )
 
 // stageSecrets are the secrets stage generates on first run and keeps in the data dir.
