@@ -186,3 +186,15 @@ func TestNoticeRightsParagraphsAppearOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestReceivedEmailOfAHeldApplication(t *testing.T) {
+	app := testApplication()
+	app.Lead.Status, app.Review.Status = lending.LeadCreated, lending.ReviewManualReview
+	m, err := Compose(context.Background(), testSettings(), Content{Kind: lending.MailReceived, Cause: "c", App: app}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "closer look") || strings.Contains(m.Text, "We're asking our lending partners") {
+		t.Errorf("held application's received email:\n%s", m.Text)
+	}
+}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -114,7 +115,18 @@ func (s *Server) qaMailHTML(c echo.Context) error {
 	h.Set("Content-Security-Policy", mailHTMLPolicy)
 	h.Set("X-Frame-Options", "SAMEORIGIN")
 	h.Set("Referrer-Policy", "no-referrer")
-	return c.HTMLBlob(http.StatusOK, []byte(`<base target="_top">`+m.HTML))
+	return c.HTMLBlob(http.StatusOK, []byte(withBaseTarget(m.HTML)))
+}
+
+// withBaseTarget adds <base target="_top"> at the start of the head, so the
+// email's links open in the window rather than in QA's frame.
+func withBaseTarget(html string) string {
+	const base = `<base target="_top">`
+	lower := strings.ToLower(html)
+	if i := strings.Index(lower, "<head>"); i >= 0 {
+		return html[:i+len("<head>")] + base + html[i+len("<head>"):]
+	}
+	return base + html
 }
 
 // qaMailControls is POST /qa/mail/controls: make the catcher refuse mail (451)

@@ -46,6 +46,7 @@ type EmailView struct {
 	BaseURL       string // the portal's public URL: every link starts with it
 
 	FirstName   string
+	Held        bool   // held for an officer's review before it goes to lenders
 	Amount      string // the amount asked for, whole dollars
 	AppliedOn   string // the application's date, e.g. "March 2, 2026"
 	StatusLabel string // where the application stands, in the borrower's words
@@ -84,6 +85,7 @@ func NewEmailView(kind lending.MailKind, app lending.Application, offers []lendi
 		AppliedOn:   emailDate(app.CreatedAt),
 		StatusLabel: statusLabel(app),
 		OfferCount:  len(offers),
+		Held:        app.Review.Status == lending.ReviewManualReview,
 	}
 	sorted := append([]lending.Offer(nil), offers...)
 	lending.SortOffers(sorted, lending.SortByAPR)
@@ -164,6 +166,11 @@ func (v EmailView) heading() string {
 func (v EmailView) intro() string {
 	switch v.Kind {
 	case lending.MailReceived:
+		if v.Held {
+			return "Thank you for checking your rate for a personal loan of " + v.Amount + ". Our team needs to take " +
+				"a closer look at your application before we ask our lending partners; this doesn't affect your credit " +
+				"score. We'll email you as soon as there's news."
+		}
 		return "Thank you for checking your rate for a personal loan of " + v.Amount + ". We're asking our lending " +
 			"partners for prequalified offers now; this uses a soft credit inquiry and won't affect your credit score. " +
 			"We'll email you again as soon as there's an answer."

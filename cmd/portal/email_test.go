@@ -177,6 +177,11 @@ func TestBrowserEmailEndToEnd(t *testing.T) {
 	}
 	laptop.axe("spent link")
 	laptop.screenshot("spent-link")
+	laptop.open("/qa/mail")
+	if n := laptop.count(`[data-testid="qa-mail-row"]`); n < 2 {
+		t.Errorf("/qa/mail lists %d emails", n)
+	}
+	laptop.axe("caught email list")
 
 	// 3. No offers, plain and hostile: the notice by email, inert, and its time.
 	noticeApps := map[string]string{}
@@ -216,6 +221,9 @@ func TestBrowserEmailEndToEnd(t *testing.T) {
 		"reasons": {"income_insufficient", "excessive_obligations"}, "note": {"Second identity on this SSN."}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("deny: %d", resp.StatusCode)
+	}
+	if m := waitForMail(t, base, heldAddr, "received", 15*time.Second); !strings.Contains(m.Text, "closer look") {
+		t.Errorf("the held application's received email does not say it is being looked at:\n%s", m.Text)
 	}
 	denial := waitForMail(t, base, heldAddr, "not approved", 15*time.Second)
 	inertHTML(t, denial)
@@ -319,4 +327,3 @@ func (o *officerClient) get(path string) string {
 	}
 	return string(b)
 }
-
