@@ -58,7 +58,7 @@ func (r LeadRequest) IdempotencyKey() string {
 // Blocker says why the lead must not be sent now, or "" when it may.
 func (r LeadRequest) Blocker() string {
 	switch {
-	case r.Review == lending.ReviewManualReview || r.Review == lending.ReviewDenied || r.Review == lending.ReviewCanceled:
+	case r.Review.HoldsLead():
 		return "review status is " + string(r.Review)
 	case r.SubmitError != "":
 		return "the platform already refused this application"
@@ -642,11 +642,7 @@ func (s *Store) RetryLead(ctx context.Context, applicationID string, leadTimeout
 		if err != nil {
 			return err
 		}
-		switch lending.ReviewStatus(review) {
-		case lending.ReviewManualReview, lending.ReviewDenied, lending.ReviewCanceled:
-			return ErrCannotRetry
-		}
-		if !lending.CanRetry(lending.LeadStatus(status)) {
+		if lending.ReviewStatus(review).HoldsLead() || !lending.CanRetry(lending.LeadStatus(status)) {
 			return ErrCannotRetry
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_attempt = ?, lead_status = ?, lead_uuid = NULL,
