@@ -281,17 +281,11 @@ func setLeadStatus(ctx context.Context, tx *sql.Tx, applicationID string, next l
 	return err
 }
 
-// LeadUpdate is a lead's state as the platform reported it, by callback or poll.
+// LeadUpdate is a lead's state as the platform reported it, and how it came.
 type LeadUpdate struct {
-	UUID          string
-	PartnerLeadID string
-	Status        lending.LeadStatus
-	Offers        []lending.Offer
-	// AdverseActionNotice is the raw HTML notice; nil when the platform sent none.
-	AdverseActionNotice *string
-	SelectedProductID   string
-	Source              string // lending.SourceCallback or lending.SourcePoller
-	WebhookID           string // callbacks: a repeated id changes nothing
+	lending.LeadReport
+	Source    string // lending.SourceCallback or lending.SourcePoller
+	WebhookID string // callbacks: a repeated id changes nothing
 }
 
 // LeadUpdateResult says what an update did.

@@ -290,8 +290,8 @@ func TestBrowserHostileInput(t *testing.T) {
 			notice := "<p>We could not offer credit.</p>\n" + strings.Join(payloads[start:min(start+chunk, len(payloads))], "\n")
 			id := p.SubmitScenario(scenario(t, stage.ScenarioTimeout))
 			p.WaitFor("the lead of "+id, 10*time.Second, func() bool { return p.Application(id).Lead.UUID != "" })
-			if _, err := p.App.store.ApplyLeadUpdate(ctx, store.LeadUpdate{UUID: p.Application(id).Lead.UUID,
-				Status: lending.LeadNoOffers, AdverseActionNotice: &notice, Source: lending.SourcePoller}); err != nil {
+			if _, err := p.App.store.ApplyLeadUpdate(ctx, store.LeadUpdate{LeadReport: lending.LeadReport{UUID: p.Application(id).Lead.UUID, Status: lending.LeadNoOffers, AdverseActionNotice: &notice},
+				Source: lending.SourcePoller}); err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, id)
