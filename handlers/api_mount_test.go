@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -41,24 +40,13 @@ func (p *testPortal) api(client *http.Client, method, path, key, body string, he
 	if client == nil {
 		client = http.DefaultClient
 	}
-	if key != "" {
-		header = append(header, "x-api-key", key)
-	}
-	req, err := http.NewRequest(method, p.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	req, _ := http.NewRequest(method, p.srv.URL+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+	if key != "" {
+		req.Header.Set("x-api-key", key)
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return apiResponse{status: resp.StatusCode, header: resp.Header, body: b}
+	resp, b := p.send(client, req, header...)
+	return apiResponse{status: resp.StatusCode, header: resp.Header, body: []byte(b)}
 }
 
 // assertSameJSON compares JSON trees (field order aside).
