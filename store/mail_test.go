@@ -88,12 +88,13 @@ func TestLeadOutcomeMailsOncePerCause(t *testing.T) {
 	ctx := context.Background()
 	app := lcSubmitted(t, s, clock, "uuid-mail-1")
 	offers := []lending.Offer{lcOffer("p1", lending.RangeRequested)}
+	found := lending.LeadReport{UUID: "uuid-mail-1", Status: lending.LeadOffersFound, Offers: offers}
 	for i, u := range []LeadUpdate{
-		{UUID: "uuid-mail-1", Status: lending.LeadFindingProducts, Source: lending.SourceCallback, WebhookID: "w1"},
-		{UUID: "uuid-mail-1", Status: lending.LeadOffersFound, Offers: offers, Source: lending.SourceCallback, WebhookID: "w2"},
-		{UUID: "uuid-mail-1", Status: lending.LeadOffersFound, Offers: offers, Source: lending.SourceCallback, WebhookID: "w2"},
-		{UUID: "uuid-mail-1", Status: lending.LeadOffersFound, Offers: offers, Source: lending.SourceCallback, WebhookID: "w3"},
-		{UUID: "uuid-mail-1", Status: lending.LeadOffersFound, Offers: offers, Source: lending.SourcePoller},
+		{LeadReport: lending.LeadReport{UUID: "uuid-mail-1", Status: lending.LeadFindingProducts}, Source: lending.SourceCallback, WebhookID: "w1"},
+		{LeadReport: found, Source: lending.SourceCallback, WebhookID: "w2"},
+		{LeadReport: found, Source: lending.SourceCallback, WebhookID: "w2"},
+		{LeadReport: found, Source: lending.SourceCallback, WebhookID: "w3"},
+		{LeadReport: found, Source: lending.SourcePoller},
 	} {
 		if _, err := s.ApplyLeadUpdate(ctx, u); err != nil {
 			t.Fatalf("update %d: %v", i, err)
@@ -107,8 +108,8 @@ func TestLeadOutcomeMailsOncePerCause(t *testing.T) {
 	late := lcSubmitted(t, s, clock, "uuid-mail-2")
 	admSet(t, s, late.ID, "lead_status = 'timed_out'")
 	notice := "<p>Notice</p>"
-	if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "uuid-mail-2", Status: lending.LeadNoOffers,
-		AdverseActionNotice: &notice, Source: lending.SourcePoller}); err != nil {
+	if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "uuid-mail-2", Status: lending.LeadNoOffers,
+		AdverseActionNotice: &notice}, Source: lending.SourcePoller}); err != nil {
 		t.Fatal(err)
 	}
 	if k := kindsOf(t, s, late.ID); k != "received,no_offers" {
@@ -122,7 +123,7 @@ func TestLeadOutcomeMailsOncePerCause(t *testing.T) {
 		t.Fatal(err)
 	}
 	admSet(t, s, retried.ID, "lead_uuid = 'uuid-mail-3b'")
-	if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "uuid-mail-3b", Status: lending.LeadOffersFound, Offers: offers,
+	if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "uuid-mail-3b", Status: lending.LeadOffersFound, Offers: offers},
 		Source: lending.SourcePoller}); err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func TestOfferExpiryRemindersOncePerAttempt(t *testing.T) {
 	offers := []lending.Offer{lcOffer("p1", lending.RangeRequested)}
 	found := func(uuid string) lending.Application {
 		app := lcSubmitted(t, s, clock, uuid)
-		if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: uuid, Status: lending.LeadOffersFound, Offers: offers,
+		if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: uuid, Status: lending.LeadOffersFound, Offers: offers},
 			Source: lending.SourcePoller}); err != nil {
 			t.Fatal(err)
 		}

@@ -180,9 +180,9 @@ func TestOfferExpiryReminderIsSent(t *testing.T) {
 	h.cfg.OfferTTL = 2 * time.Second // reminded after a second
 	h.run()
 	app := h.waitForLead(h.apply().ID)
-	if _, err := h.store.ApplyLeadUpdate(context.Background(), store.LeadUpdate{UUID: app.Lead.UUID,
+	if _, err := h.store.ApplyLeadUpdate(context.Background(), store.LeadUpdate{LeadReport: lending.LeadReport{UUID: app.Lead.UUID,
 		Status: lending.LeadOffersFound, Offers: []lending.Offer{{ProductID: "p1", LenderName: "Acme", AmountRange: lending.RangeRequested,
-			LoanAmount: 15000_00, TermMonths: 36, APR: 999, MonthlyPayment: 483_00}}, Source: lending.SourcePoller}); err != nil {
+			LoanAmount: 15000_00, TermMonths: 36, APR: 999, MonthlyPayment: 483_00}}}, Source: lending.SourcePoller}); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("three emails sent", 10*time.Second, func() bool {

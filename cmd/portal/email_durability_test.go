@@ -11,7 +11,7 @@ import (
 
 	"prequal/lending"
 	"prequal/mailcatcher"
-	"prequal/platform"
+	"prequal/stage"
 )
 
 // setMailRefusing flips the stage mail catcher's refusal (451 to every email)
@@ -46,7 +46,7 @@ func TestDurabilityMailSIGKILLWithMailPending(t *testing.T) {
 	first := startPortalProcess(t, dataDir, addr, env...)
 	setMailRefusing(t, first.URL, true)
 
-	personas := []string{platform.ScenarioOffersAllRanges, platform.ScenarioNoOffersWithNotice, platform.ScenarioUnderwritingDecline}
+	personas := []string{stage.ScenarioOffersAllRanges, stage.ScenarioNoOffersWithNotice, stage.ScenarioUnderwritingDecline}
 	var ids []string
 	for n := range applications {
 		form, _ := personaForm(t, personas[n%len(personas)], fmt.Sprintf("kill.%d", n))

@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"prequal/lending"
-	"prequal/platform"
+	"prequal/stage"
 )
 
 // caughtMail is one email as /qa/mail.json serves it.
@@ -134,7 +134,7 @@ func TestBrowserEmailEndToEnd(t *testing.T) {
 	ctx := context.Background()
 
 	// 1. Received, with a working resume link, opened on "another device".
-	form, borrower := personaForm(t, platform.ScenarioSlowCallback, "e2e.avery")
+	form, borrower := personaForm(t, stage.ScenarioSlowCallback, "e2e.avery")
 	id := apply(t, base, form)
 	received := waitForMail(t, base, borrower, "received", 15*time.Second)
 	if !strings.Contains(received.Subject, "$") || !strings.Contains(received.From, "Prequal Portal") || received.MessageID == "" {
@@ -185,7 +185,7 @@ func TestBrowserEmailEndToEnd(t *testing.T) {
 
 	// 3. No offers, plain and hostile: the notice by email, inert, and its time.
 	noticeApps := map[string]string{}
-	for _, sc := range []string{platform.ScenarioNoOffersWithNotice, platform.ScenarioHostileNotice} {
+	for _, sc := range []string{stage.ScenarioNoOffersWithNotice, stage.ScenarioHostileNotice} {
 		f, to := personaForm(t, sc, "e2e.notice")
 		noticeApps[to] = apply(t, base, f)
 	}
@@ -198,7 +198,7 @@ func TestBrowserEmailEndToEnd(t *testing.T) {
 			}
 		}
 		waitNoticeTime(t, st, appID, m)
-		if strings.Contains(to, platform.ScenarioHostileNotice) {
+		if strings.Contains(to, stage.ScenarioHostileNotice) {
 			// The HTML part as QA sees it, opened in Chromium: nothing runs.
 			laptop.open("/qa/mail/" + m.ID)
 			laptop.waitFor("the caught email", `document.querySelector('[data-testid="qa-mail-html"]')`, 10*time.Second)
@@ -211,7 +211,7 @@ func TestBrowserEmailEndToEnd(t *testing.T) {
 	}
 
 	// 4. An officer's denial: the notice by email with the officer's reasons.
-	persona, _ := platform.ScenarioByID(platform.ScenarioUnderwritingApprove)
+	persona, _ := stage.ScenarioByID(stage.ScenarioUnderwritingApprove)
 	earlier, _ := personaForm(t, persona.ID, "e2e.earlier", "firstName", "Jordan")
 	apply(t, base, earlier)
 	heldForm, heldAddr := personaForm(t, persona.ID, "e2e.held")
@@ -241,7 +241,7 @@ func TestBrowserEmailEndToEnd(t *testing.T) {
 
 	// Nothing personal beyond the first name, in any email.
 	for _, m := range caught(t, base) {
-		for _, sc := range platform.Scenarios() {
+		for _, sc := range stage.Scenarios() {
 			for _, field := range []string{"ssn", "dob", "incomeYearly"} {
 				v := sc.Form[field]
 				if len(v) >= 4 && (strings.Contains(m.Text, v) || strings.Contains(m.HTML, v)) {
