@@ -16,14 +16,30 @@ type Mailer interface {
 	Send(ctx context.Context, m email.Message) error
 }
 
+// mailYield is the longest mail waits for the lead work in flight (submissions,
+// polls) to finish before it is sent alongside.
+const mailYield = 2 * time.Second
+
 // mailRound claims as many due emails as there are free mail slots and sends
 // each in its own goroutine. Mail has slots of its own, so a slow relay never
-// holds up lead submissions (nor they the mail).
-func (w *Worker) mailRound(ctx, jobCtx context.Context, slots chan struct{}, inFlight *sync.WaitGroup) {
+// holds up lead submissions; and lead work goes first: while any is in flight
+// (leadSlots), mail waits, up to mailYield, so the borrower's offers never
+// queue behind an email.
+func (w *Worker) mailRound(ctx, jobCtx context.Context, slots, leadSlots chan struct{}, inFlight *sync.WaitGroup) {
 	if w.cfg.Mailer == nil || ctx.Err() != nil {
 		return
 	}
 	w.expirySweep(ctx)
+	if len(leadSlots) > 0 {
+		now := time.Now()
+		if w.mailYieldSince.IsZero() {
+			w.mailYieldSince = now
+		}
+		if now.Sub(w.mailYieldSince) < mailYield {
+			return
+		}
+	}
+	w.mailYieldSince = time.Time{}
 	free := cap(slots) - len(slots)
 	if free == 0 {
 		return

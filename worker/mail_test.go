@@ -197,3 +197,40 @@ func TestOfferExpiryReminderIsSent(t *testing.T) {
 		t.Errorf("subjects %q", subjects)
 	}
 }
+
+// Lead work goes first: while a submission or poll is in flight an email
+// waits, but never longer than mailYield.
+func TestMailWaitsForLeadWorkButIsNotStarved(t *testing.T) {
+	h := newHarness(t)
+	mailer := &fakeMailer{}
+	h.withMailer(mailer)
+	w := New(h.cfg)
+	ctx := context.Background()
+	app := h.apply()
+	mailSlots, leadSlots := make(chan struct{}, 4), make(chan struct{}, 4)
+	var inFlight sync.WaitGroup
+	tries := func() int {
+		inFlight.Wait()
+		return h.mails(app.ID)[0].Attempts
+	}
+
+	leadSlots <- struct{}{} // a submission in flight
+	w.mailRound(ctx, ctx, mailSlots, leadSlots, &inFlight)
+	if n := tries(); n != 0 {
+		t.Fatalf("an email went while lead work was in flight (%d tries)", n)
+	}
+	w.mailYieldSince = time.Now().Add(-mailYield) // it has waited long enough
+	w.mailRound(ctx, ctx, mailSlots, leadSlots, &inFlight)
+	if n := tries(); n != 1 || len(mailer.messages()) != 1 {
+		t.Fatalf("the email was held back past mailYield (%d tries)", n)
+	}
+
+	// With no lead work in flight an email goes at once.
+	<-leadSlots
+	other := h.apply()
+	w.mailRound(ctx, ctx, mailSlots, leadSlots, &inFlight)
+	inFlight.Wait()
+	if m := h.mails(other.ID); m[0].Status != lending.MailSent {
+		t.Errorf("with no lead work in flight: %+v", m[0])
+	}
+}

@@ -99,8 +99,10 @@ type Worker struct {
 	errMu sync.Mutex
 	// errLogged is when each distinct loop failure was last logged.
 	errLogged map[string]time.Time
-	// nextExpirySweep is when the offer expiry sweep runs next (Run's goroutine only).
+	// nextExpirySweep is when the offer expiry sweep runs next, and
+	// mailYieldSince since when mail has waited for lead work (Run's goroutine only).
 	nextExpirySweep time.Time
+	mailYieldSince  time.Time
 }
 
 // New returns a worker with defaults filled in; Run starts it.
@@ -171,7 +173,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer tick.Stop()
 	for {
 		w.round(ctx, jobCtx, slots, &inFlight)
-		w.mailRound(ctx, jobCtx, mailSlots, &inFlight)
+		w.mailRound(ctx, jobCtx, mailSlots, slots, &inFlight)
 		select {
 		case <-ctx.Done():
 			w.stop(&inFlight, cancelJobs)
@@ -245,6 +247,7 @@ func (w *Worker) round(ctx, jobCtx context.Context, slots chan struct{}, inFligh
 			defer inFlight.Done()
 			defer func() { <-slots }()
 			w.poll(jobCtx, t)
+			w.Wake() // mail may be waiting for the lead work to finish
 		}()
 	}
 }
