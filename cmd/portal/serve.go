@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"prequal/correlation"
 	"prequal/handlers"
 	"prequal/platform"
 	"prequal/sandbox"
@@ -37,7 +38,7 @@ type app struct {
 }
 
 func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(handlers.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
+	return slog.New(correlation.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
 }
 
 // newApp builds everything cfg describes. Close it when done.
