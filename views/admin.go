@@ -26,7 +26,8 @@ func NewAdminPage(site Site, title string, o lending.Officer) AdminPage {
 		{Href: "/admin/review", Label: "Review queue"},
 	}
 	if o.Role.Can(lending.PermManageOfficers) { // the API keys routes are admin-only too
-		nav = append(nav, NavLink{Href: "/admin/api-keys", Label: "API keys"}, NavLink{Href: "/admin/officers", Label: "Officers"})
+		nav = append(nav, NavLink{Href: "/admin/partners", Label: "Partners"}, NavLink{Href: "/admin/api-keys", Label: "API keys"},
+			NavLink{Href: "/admin/officers", Label: "Officers"})
 	}
 	return AdminPage{Page: Page{Site: site, Title: title, Nav: nav}, Officer: o}
 }
