@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -360,4 +361,34 @@ func (j plainHTTPJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 		c.Secure = false
 	}
 	j.CookieJar.SetCookies(u, cookies)
+}
+
+// Officers see how each application came: the web form, or a partner's API
+// channel with the partner's name, in the pipeline and on its page.
+func TestOfficersSeeTheChannelAndPartner(t *testing.T) {
+	p := newAdminPortal(t)
+	officer := p.officer("officer@bank.example", lending.RoleOfficer)
+	p.newAPIKey("acme")
+	web := p.create(admApplicant(), false)
+	a := admApplicant()
+	a.Email = "journey@example.com"
+	viaAPI, _, err := p.store.CreateApplication(context.Background(), store.NewApplication{SessionID: "journey-session",
+		IdempotencyKey: store.NewID(), Applicant: a, LeadTimeout: time.Minute,
+		Channel: lending.ChannelHeadlessJourney, PartnerID: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, doc := p.page(officer, "/admin/applications")
+	got := map[string]string{}
+	doc.Find(testid("pipeline-row")).Each(func(_ int, s *goquery.Selection) {
+		id, _ := s.Attr("data-application-id")
+		got[id] = strings.TrimSpace(s.Find(testid("pipeline-channel")).Text())
+	})
+	if got[web.ID] != "Web" || got[viaAPI.ID] != "Headless journey · acme" {
+		t.Errorf("channels %v", got)
+	}
+	_, doc = p.page(officer, "/admin/applications/"+viaAPI.ID)
+	if ch := strings.TrimSpace(doc.Find(testid("application-channel")).Text()); ch != "Headless journey · acme" {
+		t.Errorf("detail channel %q", ch)
+	}
 }

@@ -237,6 +237,21 @@ type PipelineView struct {
 	Page     int
 	PageSize int
 	Lenders  []string
+	// PartnerNames names the partners of the rows made through the API, by id.
+	PartnerNames map[string]string
+}
+
+// channelText says how an application came: "Web", or the channel and the
+// partner whose key made it.
+func channelText(a lending.Application, partnerNames map[string]string) string {
+	if a.PartnerID == "" {
+		return a.Channel.Label()
+	}
+	name := partnerNames[a.PartnerID]
+	if name == "" {
+		name = a.PartnerID
+	}
+	return a.Channel.Label() + " · " + name
 }
 
 func (v PipelineView) lastPage() int {
@@ -297,6 +312,8 @@ type ApplicationDetailView struct {
 	Errors map[string]string
 	Notice string // the platform's notice, already sanitized
 	Flash  string // confirms the action just taken
+	// PartnerName names the partner whose key made the application ("" for the web).
+	PartnerName string
 }
 
 func (v ApplicationDetailView) age() int { return lending.AgeOn(v.App.DOB, v.Now) }
