@@ -71,6 +71,7 @@ var routeAccess = map[string]access{
 	"GET /admin/partners":                             accessAdmin,
 	"POST /admin/partners/:id/:action":                accessAdmin,
 	"GET /api/openapi.json":                           accessPublic,
+	"GET /register":                                   accessPublic,
 	"GET /developers/register":                        accessPublic,
 	"POST /developers/register":                       accessPublic,
 	"GET /developers/signin":                          accessPublic,

@@ -98,6 +98,11 @@ func (s *Server) developersRegisterForm(c echo.Context) error {
 		DeveloperPage: s.developerPage(c, "Register"), Production: s.cfg.Production, Errors: map[string]string{}}))
 }
 
+// developersRegisterRedirect sends seed 002's /register to the registration form.
+func (s *Server) developersRegisterRedirect(c echo.Context) error {
+	return c.Redirect(http.StatusMovedPermanently, "/developers/register")
+}
+
 // developersRegister creates the partner and signs it in.
 func (s *Server) developersRegister(c echo.Context) error {
 	ctx := c.Request().Context()

@@ -168,6 +168,9 @@ func TestDeveloperRegistersAndManagesKeys(t *testing.T) {
 
 func TestDeveloperRegistrationValidation(t *testing.T) {
 	p := newTestPortal(t)
+	if resp, _ := p.get(newBrowserClient(), "/register"); resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "/developers/register" {
+		t.Errorf("seed 002's /register: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
 	resp, body := p.postForm(newBrowserClient(), "/developers/register", url.Values{"name": {" "}, "email": {"not an email"}, "password": {"short"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d", resp.StatusCode)

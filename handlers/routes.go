@@ -39,6 +39,7 @@ func (s *Server) routes(e *echo.Echo) {
 	// developers: partners' self-service. Registration, sign-in and the API
 	// reference are open; the dashboard and keys need a live partner session
 	// (anonymous → sign-in page).
+	e.GET("/register", s.developersRegisterRedirect) // seed 002: "Register at /register"
 	e.GET("/developers/register", s.developersRegisterForm)
 	e.POST("/developers/register", s.developersRegister)
 	e.GET("/developers/signin", s.developersSignInForm)
