@@ -318,7 +318,7 @@ func TestAPIUnauthorized(t *testing.T) {
 	if r := p.call(http.MethodPost, "/api/v1/decision", key, seedRequest); r.status != http.StatusOK {
 		t.Fatalf("before rotation: status %d", r.status)
 	}
-	_, newKey, err := p.store.RotateAPIKey(context.Background(), k.ID, store.AuditEntry{})
+	_, newKey, err := p.store.RotateAPIKey(context.Background(), k.ID, false, store.AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,9 @@ func TestAPIUnauthorized(t *testing.T) {
 		{"wrong key", "pqk_" + strings.Repeat("A", 43), nil},
 		{"rotated key", key, nil},
 		{"revoked key", revokedKey, nil},
-		{"key in another header", "", []string{"Authorization", "Bearer " + newKey}},
+		{"rotated key as a bearer token", "", []string{"Authorization", "Bearer " + key}},
+		{"key under another scheme", "", []string{"Authorization", "Basic " + newKey}},
+		{"key in another header", "", []string{"X-Api-Token", newKey}},
 		{"key as a cookie", "", []string{"Cookie", "x-api-key=" + newKey + "; apiKey=" + newKey}},
 	}
 	for _, tt := range tests {
@@ -522,7 +524,7 @@ func TestAPIUsageCountsBilledCalls(t *testing.T) {
 		`{"success":true,"usage":{"tenantId":"abc123","calls":9,"callsThisMonth":1,"createdAt":"2026-01-31T23:00:00.000Z"}}`)
 
 	// Rotation keeps the key's usage: it is the same key with a new secret.
-	_, rotated, err := p.store.RotateAPIKey(context.Background(), k.ID, store.AuditEntry{})
+	_, rotated, err := p.store.RotateAPIKey(context.Background(), k.ID, false, store.AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}

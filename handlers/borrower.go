@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"prequal/correlation"
 	"prequal/lending"
 	"prequal/store"
 	"prequal/views"
@@ -105,11 +106,15 @@ func (s *Server) applySubmit(c echo.Context) error {
 	app, created, err := s.store.CreateApplication(c.Request().Context(), store.NewApplication{
 		SessionID:      sid,
 		IdempotencyKey: key,
-		IsTest:         s.isTestApplication(c),
-		Applicant:      applicant,
-		ClientIP:       c.RealIP(),
-		UserAgent:      c.Request().UserAgent(),
-		LeadTimeout:    s.leadTimeout(),
+		// The request's correlation id becomes the application's: the
+		// platform sees the id the borrower's request carried.
+		CorrelationID: correlation.FromContext(c.Request().Context()),
+		Channel:       lending.ChannelWeb,
+		IsTest:        s.isTestApplication(c),
+		Applicant:     applicant,
+		ClientIP:      c.RealIP(),
+		UserAgent:     c.Request().UserAgent(),
+		LeadTimeout:   s.leadTimeout(),
 	})
 	if errors.Is(err, store.ErrIdempotencyKeyReused) {
 		return echo.NewHTTPError(http.StatusConflict, "This form was already used. Please reload the page and try again.")

@@ -30,6 +30,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case errors.Is(err, store.ErrNotFound):
 		code = http.StatusNotFound
 	}
+	if status, ok := api.StatusOf(err); ok {
+		code = status
+	}
 	level := slog.LevelWarn
 	if code >= 500 {
 		level = slog.LevelError
@@ -44,7 +47,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if strings.HasPrefix(path, "/api/") {
-		_ = api.WriteError(c, code)
+		_ = api.WriteError(c, err)
 		return
 	}
 	heading, text := errorCopy(code, msg)

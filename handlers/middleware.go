@@ -1,77 +1,28 @@
 package handlers
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"prequal/correlation"
 )
-
-// HeaderCorrelationID carries the id that ties a request's log lines together
-// (and, towards the platform, an application's calls).
-const HeaderCorrelationID = "X-Correlation-ID"
-
-type ctxKey int
-
-const correlationKey ctxKey = 1
-
-var correlationPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
-
-// WithCorrelationID returns ctx carrying id for log lines written under it.
-func WithCorrelationID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, correlationKey, id)
-}
-
-// CorrelationID returns the id carried by ctx ("" when none).
-func CorrelationID(ctx context.Context) string {
-	id, _ := ctx.Value(correlationKey).(string)
-	return id
-}
-
-// LogHandler wraps a slog.Handler so every record logged with a request's
-// context carries its correlation id.
-type LogHandler struct{ slog.Handler }
-
-// Handle adds request_id to r when ctx has one.
-func (h LogHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id := CorrelationID(ctx); id != "" {
-		r.AddAttrs(slog.String("request_id", id))
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-// WithAttrs keeps the wrapper around derived handlers.
-func (h LogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return LogHandler{h.Handler.WithAttrs(attrs)}
-}
-
-// WithGroup keeps the wrapper around derived handlers.
-func (h LogHandler) WithGroup(name string) slog.Handler { return LogHandler{h.Handler.WithGroup(name)} }
-
-func newCorrelationID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 // requestLog gives each request a correlation id (the caller's when it is sane)
 // and logs one line per request: never the query string, a cookie or a body.
 func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		id := req.Header.Get(HeaderCorrelationID)
-		if !correlationPattern.MatchString(id) {
-			id = newCorrelationID()
+		id := req.Header.Get(correlation.Header)
+		if !correlation.Usable(id) {
+			id = correlation.New()
 		}
-		c.SetRequest(req.WithContext(WithCorrelationID(req.Context(), id)))
-		c.Response().Header().Set(HeaderCorrelationID, id)
+		c.SetRequest(req.WithContext(correlation.NewContext(req.Context(), id)))
+		c.Response().Header().Set(correlation.Header, id)
 		start := time.Now()
 		err := next(c)
 		if err != nil {

@@ -57,6 +57,8 @@ type Server struct {
 	sessions *sessions.CookieStore
 	// api serves machines under /api (package api).
 	api *api.API
+	// apiReference is the OpenAPI document as /developers/docs shows it.
+	apiReference views.APIReference
 	// sessionIDs caches decoded borrower cookies (session_cache.go).
 	sessionIDs *sessionCache
 	now        func() time.Time
@@ -90,9 +92,13 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, store: st, sessions: cs, sessionIDs: newSessionCache(), now: cfg.Now}
 	s.api = api.New(api.Config{
-		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st),
+		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st,
 		Limits: cfg.APILimits, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
 	})
+	var err error
+	if s.apiReference, err = apiReference(api.OpenAPIDocument()); err != nil {
+		return nil, fmt.Errorf("handlers.New: %w", err)
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

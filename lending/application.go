@@ -9,8 +9,12 @@ type Application struct {
 	CorrelationID string
 	PartnerLeadID string
 	IsTest        bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Channel is how the application came; PartnerID the partner whose API
+	// key made it ("" for the web form: no partner owns it).
+	Channel   Channel
+	PartnerID string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 
 	RequestedAmount  Cents
 	LoanPurpose      string

@@ -17,11 +17,19 @@ var ErrIdempotencyKeyReused = errors.New("store: idempotency key belongs to anot
 type NewApplication struct {
 	SessionID      string
 	IdempotencyKey string
-	IsTest         bool
-	Applicant      lending.Applicant
-	ClientIP       string
-	UserAgent      string
-	LeadTimeout    time.Duration
+	// CorrelationID is the X-Correlation-ID of the request that creates the
+	// application (correlation.FromContext): every Platform API call made for
+	// the application carries it. Empty: a fresh one.
+	CorrelationID string
+	// Channel is how the application came (empty: lending.ChannelWeb);
+	// PartnerID the partner whose key made it ("" for the web form).
+	Channel     lending.Channel
+	PartnerID   string
+	IsTest      bool
+	Applicant   lending.Applicant
+	ClientIP    string
+	UserAgent   string
+	LeadTimeout time.Duration
 }
 
 // CreateApplication stores an application, its consent evidence, its submit job
@@ -33,6 +41,12 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 	now := s.now().UTC()
 	id := NewID()
 	a := in.Applicant
+	if in.CorrelationID == "" {
+		in.CorrelationID = NewID()
+	}
+	if in.Channel == "" {
+		in.Channel = lending.ChannelWeb
+	}
 	// Sealing and fingerprinting need nothing from the database: done before the
 	// transaction, they keep the single writer's time per application short.
 	sealedSSN, fingerprint := s.sealer.Seal([]byte(a.SSN), []byte(id)), s.sealer.Fingerprint(a.SSN)
@@ -68,14 +82,15 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 			requested_amount_cents, loan_purpose, first_name, last_name, email, phone, dob,
 			ssn_sealed, ssn_last4, ssn_fingerprint, street, unit, city, state, zipcode,
 			employment_status, income_yearly_cents, housing_type, housing_monthly_cents, credit_rating, client_ip,
-			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms
-		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?)`,
-			id, in.SessionID, in.IdempotencyKey, NewID(), "pl_"+NewID(), in.IsTest, ms(now), ms(now),
+			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms, channel, partner_id
+		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?,?)`,
+			id, in.SessionID, in.IdempotencyKey, in.CorrelationID, "pl_"+NewID(), in.IsTest, ms(now), ms(now),
 			int64(a.RequestedAmount), a.LoanPurpose, a.FirstName, a.LastName, a.Email, a.Phone, a.DOB.Format(time.DateOnly),
 			sealedSSN, a.SSNLast4(), fingerprint,
 			a.Street, a.Unit, a.City, a.State, a.Zipcode,
 			a.EmploymentStatus, int64(a.IncomeYearly), a.HousingType, int64(a.HousingMonthly), a.CreditRating, in.ClientIP,
 			string(lending.LeadCreated), ms(now), ms(now.Add(in.LeadTimeout)), string(review), ms(now),
+			string(in.Channel), nullString(in.PartnerID),
 		)
 		if err != nil {
 			return err
@@ -163,7 +178,7 @@ const applicationColumns = `id, correlation_id, partner_lead_id, is_test, create
 	lead_deadline_ms, last_callback_at_ms, submit_error, coalesce(adverse_action_notice, ''),
 	coalesce(selected_product_id, ''), selected_at_ms,
 	review_status, review_submitted_at_ms, review_decided_at_ms, notice_sent_at_ms,
-	review_reasons, review_other_text, review_decided_by, review_note, email_confirmed_at_ms`
+	review_reasons, review_other_text, review_decided_by, review_note, email_confirmed_at_ms, channel, coalesce(partner_id, '')`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -185,7 +200,7 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 		&deadlineMS, &lastCallback, &a.Lead.SubmitError, &a.Lead.AdverseActionNotice,
 		&a.Lead.SelectedProductID, &selected,
 		&review, &reviewSubmitted, &reviewDecided, &noticeSent,
-		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note, &emailConfirmed)
+		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note, &emailConfirmed, &a.Channel, &a.PartnerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}

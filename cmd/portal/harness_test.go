@@ -207,9 +207,10 @@ func (p *testPortal) Kill() {
 var idempotencyKeyInput = regexp.MustCompile(`name="idempotencyKey"[^>]*value="([a-z2-7]{26})"|value="([a-z2-7]{26})"[^>]*name="idempotencyKey"`)
 
 // Submit fills in the borrower form as a browser does (GET /apply for the
-// session cookie and the form's idempotency key, then POST /apply) and returns
-// the new application's id from the 303 Location.
-func (p *testPortal) Submit(form map[string]string) string {
+// session cookie and the form's idempotency key, then POST /apply, with
+// header's name/value pairs) and returns the new application's id from the 303
+// Location.
+func (p *testPortal) Submit(form map[string]string, header ...string) string {
 	p.t.Helper()
 	resp, err := p.Client.Get(p.URL + "/apply")
 	if err != nil {
@@ -229,6 +230,9 @@ func (p *testPortal) Submit(form map[string]string) string {
 	req, _ := http.NewRequest(http.MethodPost, p.URL+"/apply", strings.NewReader(values.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", p.URL)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err = p.Client.Do(req)
 	if err != nil {
 		p.t.Fatal(err)

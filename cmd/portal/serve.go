@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"prequal/correlation"
 	"prequal/email"
 	"prequal/handlers"
 	"prequal/mailcatcher"
@@ -43,7 +44,7 @@ type app struct {
 }
 
 func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(handlers.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
+	return slog.New(correlation.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
 }
 
 // newApp builds everything cfg describes. Close it when done.
