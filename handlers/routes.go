@@ -10,7 +10,7 @@ import (
 // routes is the portal's one route table: every route, its method and its
 // middleware, top to bottom.
 func (s *Server) routes(e *echo.Echo) {
-	e.Use(recoverPanics, s.requestLog, securityHeaders, crossOrigin())
+	e.Use(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production), crossOrigin())
 
 	e.GET("/static/*", echo.WrapHandler(s.cfg.Static))
 	e.GET("/healthz", s.healthz)

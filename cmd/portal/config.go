@@ -8,6 +8,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,11 +127,8 @@ func (c *config) load() error {
 	}
 	c.embedded = c.PlatformBaseURL == ""
 	if c.production() {
-		if c.embedded {
-			return errors.New("production needs PLATFORM_BASE_URL: the embedded stage platform is for stage only")
-		}
-		if err := c.requireSecrets(); err != nil {
-			return err
+		if problems := c.productionProblems(); len(problems) > 0 {
+			return fmt.Errorf("production refuses to start; fix these settings:\n  %s", strings.Join(problems, "\n  "))
 		}
 	} else if err := c.fillStageSecrets(); err != nil {
 		return err
@@ -141,33 +140,139 @@ func (c *config) load() error {
 	return c.derive()
 }
 
-// requireSecrets refuses to start production without real secrets, naming each.
-func (c *config) requireSecrets() error {
-	var missing []string
-	for _, s := range []struct{ name, value string }{
-		{"PORTAL_SESSION_KEYS", c.SessionKeysText},
-		{"PORTAL_DATA_KEY", c.DataKeyText},
-		{"PLATFORM_CLIENT_ID", c.ClientID},
-		{"PLATFORM_CLIENT_SECRET", c.ClientSecret},
-		{"PLATFORM_WEBHOOK_SECRET", c.WebhookSecrets},
-		{"PLATFORM_CALLBACK_TOKEN", c.CallbackToken},
-	} {
-		if s.value == "" || looksDefault(s.value) {
-			missing = append(missing, s.name)
+// productionSettings is every check production makes before it starts, one per
+// setting, so that a start with several weak settings fails once, naming each.
+// A new secret (SMTP credentials, a webhook signing key) adds its line here.
+// No check repeats the value it refuses: they end up in logs.
+var productionSettings = []struct {
+	name  string
+	check func(c *config) string // "" when the setting is fine
+}{
+	{"PORTAL_BASE_URL", func(c *config) string { return httpsURL(c.BaseURL) }},
+	{"PLATFORM_BASE_URL", func(c *config) string {
+		if c.embedded {
+			return "must name the real platform: the embedded stage platform is for stage only"
+		}
+		return httpsURL(c.PlatformBaseURL)
+	}},
+	{"PORTAL_SESSION_KEYS", func(c *config) string {
+		for i, k := range strings.Split(c.SessionKeysText, ",") {
+			if p := binaryKey(strings.TrimSpace(k), sessionKeySize, 256); p != "" {
+				return fmt.Sprintf("entry %d %s", i+1, p)
+			}
+		}
+		return ""
+	}},
+	{"PORTAL_DATA_KEY", func(c *config) string { return binaryKey(c.DataKeyText, store.DataKeySize, 112) }},
+	{"PLATFORM_CLIENT_ID", func(c *config) string {
+		if c.ClientID == "" || looksDefault(c.ClientID) {
+			return "must be set to the client id the platform issued (missing or a placeholder)"
+		}
+		return ""
+	}},
+	{"PLATFORM_CLIENT_SECRET", func(c *config) string { return tokenText(c.ClientSecret, 16, 40) }},
+	{"PLATFORM_WEBHOOK_SECRET", func(c *config) string {
+		secrets := strings.FieldsFunc(c.WebhookSecrets, func(r rune) bool { return r == ' ' || r == ',' })
+		if len(secrets) == 0 {
+			return "must be set (whsec_<base64>)"
+		}
+		for i, s := range secrets {
+			key, err := platform.WebhookSecret(s).Key()
+			switch {
+			case err != nil:
+				return fmt.Sprintf("entry %d must look like whsec_<base64>", i+1)
+			case len(key) < minWebhookKeyBytes:
+				return fmt.Sprintf("entry %d must carry at least %d random bytes (it has %d)", i+1, minWebhookKeyBytes, len(key))
+			case estimatedBits(key) < 80:
+				return fmt.Sprintf("entry %d is not random enough (too few distinct bytes)", i+1)
+			}
+		}
+		return ""
+	}},
+	{"PLATFORM_CALLBACK_TOKEN", func(c *config) string { return tokenText(c.CallbackToken, 22, 60) }},
+}
+
+// Minimum sizes of production secrets.
+const (
+	sessionKeySize     = 64 // 32 bytes to sign, 32 to encrypt
+	minWebhookKeyBytes = 24 // Standard Webhooks: 24 to 64 bytes
+)
+
+// productionProblems runs productionSettings and returns one line per setting
+// that fails, "NAME: what is wrong".
+func (c *config) productionProblems() []string {
+	var out []string
+	for _, s := range productionSettings {
+		if p := s.check(c); p != "" {
+			out = append(out, s.name+": "+p)
 		}
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("production refuses to start: set %s (missing or a placeholder value)", strings.Join(missing, ", "))
+	return out
+}
+
+// httpsURL refuses anything but an absolute https URL: the OAuth client secret,
+// callbacks and borrowers' SSNs travel over these.
+func httpsURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return "must be an https:// URL (secrets and personal data travel over it)"
 	}
-	if len(c.CallbackToken) < 22 {
-		return errors.New("PLATFORM_CALLBACK_TOKEN must carry at least 128 random bits (22+ characters)")
+	return ""
+}
+
+// binaryKey checks a base64 key of exactly size bytes that looks random.
+func binaryKey(text string, size int, minBits float64) string {
+	b, err := base64.StdEncoding.DecodeString(text)
+	switch {
+	case text == "":
+		return "must be set"
+	case err != nil || len(b) != size:
+		return fmt.Sprintf("must be %d random bytes in base64", size)
+	case estimatedBits(b) < minBits:
+		return "is not random enough (too few distinct bytes, e.g. all zeros): generate it with `openssl rand -base64 " + fmt.Sprint(size) + "`"
 	}
-	return nil
+	return ""
+}
+
+// tokenText checks a secret given as text: long enough, not a placeholder, and
+// not made of a few characters repeated.
+func tokenText(v string, minLen int, minBits float64) string {
+	switch {
+	case v == "":
+		return "must be set"
+	case looksDefault(v):
+		return "is a placeholder value"
+	case len(v) < minLen:
+		return fmt.Sprintf("must be at least %d characters (it has %d)", minLen, len(v))
+	case estimatedBits([]byte(v)) < minBits:
+		return "is not random enough (too few distinct characters)"
+	}
+	return ""
+}
+
+// estimatedBits is a plain estimate of the entropy of b: its length times the
+// Shannon entropy of its own byte frequencies. It cannot tell a random secret
+// from a clever pattern, but it catches the ones people actually configure —
+// all zeros, one letter repeated, a short word over and over — and a random
+// secret of the minimum size clears each threshold above by a wide margin.
+func estimatedBits(b []byte) float64 {
+	var counts [256]int
+	for _, x := range b {
+		counts[x]++
+	}
+	n, h := float64(len(b)), 0.0
+	for _, k := range counts {
+		if k > 0 {
+			p := float64(k) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h * n
 }
 
 func looksDefault(v string) bool {
 	l := strings.ToLower(v)
-	for _, p := range []string{"change-me", "changeme", "example", "default", "secret", "password", "xxx"} {
+	for _, p := range []string{"change-me", "changeme", "example", "default", "secret", "password"} {
 		if strings.Contains(l, p) && len(v) < 40 {
 			return true
 		}
@@ -241,7 +346,7 @@ func randomB64(n int) string {
 func (c *config) derive() error {
 	for i, k := range strings.Split(c.SessionKeysText, ",") {
 		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k))
-		if err != nil || len(b) != 64 {
+		if err != nil || len(b) != sessionKeySize {
 			return fmt.Errorf("PORTAL_SESSION_KEYS entry %d must be 64 bytes in base64", i+1)
 		}
 		c.sessionKeys = append(c.sessionKeys, b[:32], b[32:])

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"io"
 	"net/http"
 	"strings"
@@ -72,23 +71,19 @@ func fmtBools(b []bool) string {
 // platform configured) there is no /qa, no scenario table, no /sandbox, and no
 // stage banner.
 func TestProductionHidesStageSurfaces(t *testing.T) {
-	secret := func(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
-	key := make([]byte, 64)
-	for i := range key {
-		key[i] = byte(i + 1)
-	}
 	p := startPortal(t, withEnv(
 		"PORTAL_ENV", "production",
+		"PORTAL_BASE_URL", "https://rates.partner.example",
 		"PLATFORM_BASE_URL", "https://platform.invalid",
-		"PORTAL_SESSION_KEYS", base64.StdEncoding.EncodeToString(key),
-		"PORTAL_DATA_KEY", secret(32),
+		"PORTAL_SESSION_KEYS", randomB64(64),
+		"PORTAL_DATA_KEY", randomB64(32),
 		"PLATFORM_CLIENT_ID", "partner-7f3a9c",
 		"PLATFORM_CLIENT_SECRET", "s3cr3t-9a8b7c6d5e4f3a2b1c0d",
 		"PLATFORM_WEBHOOK_SECRET", string(platform.NewWebhookSecret()),
 		"PLATFORM_CALLBACK_TOKEN", "k2v7m4q9x3c8w1z6r5t0y2u4",
 	))
 	for _, path := range []string{"/qa", "/qa/scenarios.json", "/qa/applications/aaaaaaaaaaaaaaaaaaaaaaaaaa", "/sandbox/controls", "/sandbox/oauth2/token"} {
-		resp, err := http.Get(p.URL + path)
+		resp, err := p.Client.Get(p.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +92,7 @@ func TestProductionHidesStageSurfaces(t *testing.T) {
 			t.Errorf("production %s: %d, want 404", path, resp.StatusCode)
 		}
 	}
-	resp, err := http.Get(p.URL + "/apply?scenario=offers-all-ranges")
+	resp, err := p.Client.Get(p.URL + "/apply?scenario=offers-all-ranges")
 	if err != nil {
 		t.Fatal(err)
 	}
