@@ -1,10 +1,19 @@
 package handlers
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"prequal/lending"
+	"prequal/store"
 )
 
 // production is the option of newTestPortal for a production portal.
@@ -37,4 +46,94 @@ func TestHSTSInProductionOnly(t *testing.T) {
 	}
 }
 
-var _ = http.StatusOK
+
+// behindProxy trusts the test client's loopback address as a reverse proxy.
+func behindProxy(cfg *Config) {
+	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
+}
+
+// Behind a trusted reverse proxy the client is the address the proxy saw —
+// the rightmost X-Forwarded-For entry that is not itself a trusted proxy — for
+// the consent evidence and the IP velocity rule; without one the header is
+// nobody's word and the connection's address counts.
+func TestClientIPBehindTrustedProxy(t *testing.T) {
+	ctx := context.Background()
+	submitFrom := func(p *testPortal, n int, xff string) lending.Application {
+		client := newBrowserClient()
+		form := validFormValues(fmt.Sprintf("person%d@example.com", n))
+		form.Set("ssn", fmt.Sprintf("123-45-%04d", 1000+n))
+		form.Set(lending.FieldIdempotencyKey, p.startForm(client))
+		resp, body := p.postForm(client, "/apply", form, "X-Forwarded-For", xff, "X-Forwarded-Proto", "https")
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST /apply: %d %s", resp.StatusCode, body)
+		}
+		app, err := p.store.Application(ctx, strings.TrimPrefix(resp.Header.Get("Location"), "/applications/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return app
+	}
+
+	t.Run("trusted proxy", func(t *testing.T) {
+		p := newTestPortal(t, behindProxy)
+		// Twelve people behind one load balancer: none is held for the IP rule.
+		for i := range 12 {
+			client := fmt.Sprintf("203.0.113.%d", i+1)
+			app := submitFrom(p, i, "198.51.100.77, "+client+", 10.1.2.3")
+			if app.ClientIP != client {
+				t.Errorf("application %d: client IP %q, want %q", i, app.ClientIP, client)
+			}
+			if app.Review.Status != lending.ReviewPending {
+				t.Errorf("application %d from %s held: %s", i, client, app.Review.Status)
+			}
+			consents, err := p.store.Consents(ctx, app.ID)
+			if err != nil || len(consents) == 0 || consents[0].IP != client {
+				t.Errorf("application %d: consent evidence from %v (%v), want IP %s", i, consentIPs(consents), err, client)
+			}
+		}
+	})
+
+	t.Run("no trusted proxy", func(t *testing.T) {
+		p := newTestPortal(t)
+		app := submitFrom(p, 0, "203.0.113.50")
+		if app.ClientIP != "127.0.0.1" {
+			t.Errorf("client IP %q: a forwarding header was believed from a client that is not a trusted proxy", app.ClientIP)
+		}
+	})
+
+	// X-Forwarded-Proto too, as Echo reports it to any handler.
+	for _, tt := range []struct {
+		name       string
+		opts       []func(*Config)
+		wantScheme string
+		wantIP     string
+	}{
+		{"trusted", []func(*Config){behindProxy}, "https", "203.0.113.9"},
+		{"untrusted", nil, "http", "127.0.0.1"},
+	} {
+		p := newTestPortal(t, tt.opts...)
+		e, err := New(p.cfg, p.store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.GET("/probe", func(c echo.Context) error { return c.String(http.StatusOK, c.Scheme()+" "+c.RealIP()) })
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, "/probe", nil)
+		req.RemoteAddr = "127.0.0.1:40000"
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		req.Header.Set("X-Forwarded-Proto", "https")
+		req.Header.Set("X-Real-IP", "192.0.2.1")
+		e.ServeHTTP(rec, req)
+		if got, want := rec.Body.String(), tt.wantScheme+" "+tt.wantIP; got != want {
+			t.Errorf("%s proxy: scheme and client %q, want %q", tt.name, got, want)
+		}
+	}
+}
+
+func consentIPs(cs []store.Consent) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.IP)
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -36,6 +37,9 @@ type Config struct {
 	Now            func() time.Time
 	// API is the Credit Decision API's per-key rate limits (zero: the seed's).
 	API APILimits
+	// TrustedProxies are the reverse proxies (PORTAL_TRUSTED_PROXIES) whose
+	// X-Forwarded-For and X-Forwarded-Proto are believed; empty: none.
+	TrustedProxies []netip.Prefix
 	// WakeWorker, when set, is called after a borrower's action queued a lead
 	// submission (a new application, a retry), so the worker sends it now
 	// instead of at its next tick. It must not block.
@@ -83,7 +87,8 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	e.SchemeExtractor = schemeExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	s.routes(e)
 	return e, nil

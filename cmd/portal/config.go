@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -40,6 +41,10 @@ type config struct {
 	PollEvery time.Duration // passive poll interval (seed 001: 10–20 s)
 	JobLease  time.Duration // how soon a dead process's submit job is claimable again
 
+	// TrustedProxiesText is PORTAL_TRUSTED_PROXIES: the reverse proxies whose
+	// forwarding headers are believed (CIDRs or addresses); empty: none.
+	TrustedProxiesText string
+
 	// PprofAddr serves Go's profiler on a loopback address; empty (the default) is off.
 	PprofAddr string
 
@@ -47,6 +52,7 @@ type config struct {
 	sessionKeys    [][]byte
 	dataKey        []byte
 	webhookSecrets []platform.WebhookSecret
+	trustedProxies []netip.Prefix
 	embedded       bool // the embedded stage platform answers PLATFORM_BASE_URL
 	// demoOfficerPassword is the stage demo officer's password (stage only).
 	demoOfficerPassword string
@@ -87,6 +93,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	fs.DurationVar(&c.PollAfter, "poll-after", duration("PORTAL_POLL_AFTER", "5s"), "first poll of a lead with no callback (PORTAL_POLL_AFTER)")
 	fs.DurationVar(&c.PollEvery, "poll-every", duration("PORTAL_POLL_EVERY", "15s"), "poll interval of a lead with no recent callback (PORTAL_POLL_EVERY)")
+	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PORTAL_TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs or addresses, comma-separated; empty = none (PORTAL_TRUSTED_PROXIES)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("PORTAL_PPROF_ADDR", ""), "serve Go's profiler on this loopback address, e.g. 127.0.0.1:6060; empty = off (PORTAL_PPROF_ADDR)")
 	fs.DurationVar(&c.JobLease, "job-lease", duration("PORTAL_JOB_LEASE", "30s"), "lease of a claimed submit job; a dead process's job is retried after it (PORTAL_JOB_LEASE)")
 }
@@ -190,6 +197,12 @@ var productionSettings = []struct {
 		return ""
 	}},
 	{"PLATFORM_CALLBACK_TOKEN", func(c *config) string { return tokenText(c.CallbackToken, 22, 60) }},
+	{"PORTAL_TRUSTED_PROXIES", func(c *config) string {
+		if _, err := parseTrustedProxies(c.TrustedProxiesText); err != nil {
+			return err.Error()
+		}
+		return ""
+	}},
 }
 
 // Minimum sizes of production secrets.
@@ -229,7 +242,7 @@ func binaryKey(text string, size int, minBits float64) string {
 	case err != nil || len(b) != size:
 		return fmt.Sprintf("must be %d random bytes in base64", size)
 	case estimatedBits(b) < minBits:
-		return "is not random enough (too few distinct bytes, e.g. all zeros): generate it with `openssl rand -base64 " + fmt.Sprint(size) + "`"
+		return "is not random enough (too few distinct bytes, e.g. all zeros): generate one with `openssl rand -base64 " + fmt.Sprint(size) + " | tr -d '\\n'`"
 	}
 	return ""
 }
@@ -366,7 +379,32 @@ func (c *config) derive() error {
 	if len(c.webhookSecrets) == 0 {
 		return errors.New("PLATFORM_WEBHOOK_SECRET is empty")
 	}
+	if c.trustedProxies, err = parseTrustedProxies(c.TrustedProxiesText); err != nil {
+		return fmt.Errorf("PORTAL_TRUSTED_PROXIES: %w", err)
+	}
 	return nil
+}
+
+// parseTrustedProxies reads PORTAL_TRUSTED_PROXIES: CIDRs or single addresses,
+// separated by commas or spaces. A range holding every address is refused:
+// trusting it would believe any client's forwarding headers.
+func parseTrustedProxies(text string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("entry %q is neither a CIDR (10.0.0.0/8) nor an address", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("entry %q trusts every address; name the proxies' own range", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func (c *config) dbPath() string        { return filepath.Join(c.DataDir, "portal.db") }

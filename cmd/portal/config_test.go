@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/base64"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -86,4 +88,53 @@ func TestHTTPSRequiredOutsideStageLoopback(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "PORTAL_BASE_URL") || !strings.Contains(err.Error(), "PLATFORM_BASE_URL") {
 		t.Errorf("production on loopback http: %v", err)
 	}
+}
+
+func TestTrustedProxiesSetting(t *testing.T) {
+	for _, tt := range []struct {
+		text string
+		want []string // "" entries: an error
+	}{
+		{"", nil},
+		{"10.0.0.0/8, 192.168.1.5", []string{"10.0.0.0/8", "192.168.1.5/32"}},
+		{"2001:db8::/32 172.16.0.0/12", []string{"2001:db8::/32", "172.16.0.0/12"}},
+		{"10.1.2.3/8", []string{"10.0.0.0/8"}},
+		{"0.0.0.0/0", []string{""}},
+		{"::/0", []string{""}},
+		{"load-balancer", []string{""}},
+	} {
+		got, err := parseTrustedProxies(tt.text)
+		if len(tt.want) == 1 && tt.want[0] == "" {
+			if err == nil {
+				t.Errorf("%q: accepted as %v", tt.text, got)
+			}
+			continue
+		}
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%q: %v %v, want %v", tt.text, got, err, tt.want)
+		}
+	}
+	env := strongProduction(t)
+	env["PORTAL_TRUSTED_PROXIES"] = "0.0.0.0/0"
+	if _, err := parseConfig("serve", nil, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "PORTAL_TRUSTED_PROXIES") {
+		t.Errorf("production trusting every address: %v", err)
+	}
+
+	// Wired through: a portal told its proxy is on loopback records the address
+	// the proxy forwarded.
+	p := startPortal(t, withEnv("PORTAL_TRUSTED_PROXIES", "127.0.0.1"))
+	p.Client.Transport = forwardedFor{"203.0.113.77"}
+	id := p.SubmitScenario(scenario(t, platform.ScenarioOffersAllRanges))
+	if ip := p.Application(id).ClientIP; ip != "203.0.113.77" {
+		t.Errorf("client IP %q behind the configured proxy", ip)
+	}
+}
+
+// forwardedFor is a transport that adds X-Forwarded-For as a proxy would.
+type forwardedFor struct{ client string }
+
+func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("X-Forwarded-For", f.client)
+	return http.DefaultTransport.RoundTrip(r)
 }

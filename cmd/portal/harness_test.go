@@ -248,7 +248,7 @@ func (p *testPortal) Submit(form map[string]string) string {
 	values.Set(lending.FieldIdempotencyKey, string(m[1])+string(m[2]))
 	req, _ := http.NewRequest(http.MethodPost, p.URL+"/apply", strings.NewReader(values.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", p.URL)
+	req.Header.Set("Origin", p.Cfg.BaseURL)
 	resp, err = p.Client.Do(req)
 	if err != nil {
 		p.t.Fatal(err)

@@ -101,6 +101,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Stage:             stageClient(cfg, client),
 		CallbackToken:     cfg.CallbackToken,
 		WebhookSecrets:    cfg.webhookSecrets,
+		TrustedProxies:    cfg.trustedProxies,
 		Logger:            log,
 		WakeWorker:        a.worker.Wake,
 	}, st)
