@@ -46,7 +46,6 @@ func TestHSTSInProductionOnly(t *testing.T) {
 	}
 }
 
-
 // behindProxy trusts the test client's loopback address as a reverse proxy.
 func behindProxy(cfg *Config) {
 	cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
