@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // forbidden matches anything a sanitized notice must never contain.
@@ -71,4 +73,53 @@ func FuzzSanitizeNotice(f *testing.F) {
 			t.Fatalf("SanitizeNotice(%q) = %q", in, out)
 		}
 	})
+}
+
+// structureBreakers are notices that try to close the notice's container and
+// open markup of their own on the page: a heading and a link that look like the
+// lender's, a table left open to swallow the footer.
+var structureBreakers = []string{
+	`</p></div></details></section></div><h2>Congratulations — approved</h2><p><a href="https://claim.example/now">claim</a></p><table><tr><td>`,
+	`<table><tr><td>swallow the rest`,
+	`</div></div></div></main><footer>Official footer</footer>`,
+	`<ul><li>unclosed list`,
+	`<blockquote><div><section><address>`,
+	`<p>text</details><details open><summary>Approved!</summary>`,
+	`</td></tr></tbody></table><h2>Approved</h2>`,
+	`<table><p>fostered out of the table</p><tr><td>cell`,
+	`<p><h2>heading inside a paragraph</h2>`,
+	`<dl><dt>term<dd>definition`,
+	`</body></html><h2>after the document</h2>`,
+	`<!-- <div> --></div><h2>after a comment</h2>`,
+}
+
+// A notice is a fragment of the page: whatever it holds, it stays inside its
+// container, and the page around it keeps its shape.
+func TestSanitizeNoticeStaysInsideItsContainer(t *testing.T) {
+	for _, in := range append(structureBreakers, hostileNotices...) {
+		out := SanitizeNotice(in)
+		page := `<main id="page"><details><summary>Notice</summary><div id="notice">` + out +
+			`</div></details><footer id="after">footer</footer></main>`
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := doc.Find("#page > details > #notice").Length(); n != 1 {
+			t.Errorf("%q: the notice's container moved (%d found in place)\n%s", in, n, out)
+		}
+		if n := doc.Find("#page > footer#after").Length(); n != 1 {
+			t.Errorf("%q: the footer after the notice was swallowed or moved\n%s", in, out)
+		}
+		if n := doc.Find("#page").Children().Length(); n != 2 {
+			t.Errorf("%q: the notice added %d elements next to its container\n%s", in, n-2, out)
+		}
+		doc.Find("h2, a, table, p, ul").Each(func(_ int, s *goquery.Selection) {
+			if s.Closest("#notice").Length() == 0 && s.Closest("summary").Length() == 0 {
+				t.Errorf("%q: <%s> %q is outside the notice\n%s", in, goquery.NodeName(s), s.Text(), out)
+			}
+		})
+		if again := SanitizeNotice(out); again != out {
+			t.Errorf("%q: sanitizing twice changes it:\n%s\n%s", in, out, again)
+		}
+	}
 }
