@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
 	"prequal/lending"
@@ -135,4 +137,89 @@ func consentIPs(cs []store.Consent) []string {
 		out = append(out, c.IP)
 	}
 	return out
+}
+
+// A product id comes from the platform; in the select form's action it is one
+// path segment, whatever it holds, so it can never point the form at another
+// route (a same-origin post to /admin/officers, say).
+func TestOfferSelectActionKeepsProductIDInItsSegment(t *testing.T) {
+	p := newTestPortal(t)
+	id := p.submit(p.client, validFormValues("alex@example.com"))
+	uuid := p.leadFor(id)
+	offers := testOffers("https://lender.example/")
+	hostileIDs := []string{"../../../admin/officers?", "..", "a/b#frag", "x?y=1", "%2e%2e"}
+	for i, hid := range hostileIDs {
+		o := offers[0]
+		o.ProductID, o.LenderOfferURL = hid, "https://lender.example/"+strconv.Itoa(i)
+		offers = append(offers, o)
+	}
+	p.update(uuid, lending.LeadOffersFound, offers, nil)
+	_, body := p.get(p.client, "/applications/"+id)
+	base, _ := url.Parse(p.srv.URL + "/applications/" + id)
+	d := doc(t, body)
+	if n := d.Find(`[data-testid="offer-select"]`).Length(); n != len(offers) {
+		t.Errorf("%d offers shown, want %d", n, len(offers))
+	}
+	seen := 0
+	d.Find(`form:has([data-testid="offer-select"])`).Each(func(_ int, f *goquery.Selection) {
+		action, _ := f.Attr("action")
+		u, err := base.Parse(action)
+		if err != nil {
+			t.Errorf("action %q does not parse: %v", action, err)
+			return
+		}
+		rest, ok := strings.CutPrefix(u.EscapedPath(), "/applications/"+id+"/offers/")
+		segment, ok2 := strings.CutSuffix(rest, "/select")
+		// (Browsers also read %2e%2e as "..".)
+		plain, _ := url.PathUnescape(segment)
+		if !ok || !ok2 || strings.Contains(segment, "/") || u.RawQuery != "" || u.Fragment != "" || strings.Trim(plain, ".") == "" {
+			t.Errorf("action %q resolves to %q: outside the offer's own select route", action, u.String())
+		}
+		seen++
+	})
+	if seen < 3 {
+		t.Errorf("%d select forms: the ordinary offers cannot be chosen", seen)
+	}
+}
+
+// Checking the lender URL comes before recording the choice: a refused link
+// leaves the application's offers open, and another offer can be chosen.
+func TestRefusedLenderURLDoesNotLockTheOtherOffers(t *testing.T) {
+	p := newTestPortal(t, production)
+	p.client = newBrowserClient() // production cookies are Secure; keep them over the test's http
+	p.client.Jar = insecureJar{p.client.Jar}
+	id := p.submit(p.client, validFormValues("alex@example.com"))
+	uuid := p.leadFor(id)
+	offers := testOffers("https://lender.example/")
+	offers[0].LenderOfferURL = "http://plain.example/p-req-1" // production sends no borrower to plain http
+	p.update(uuid, lending.LeadOffersFound, offers, nil)
+
+	resp, _ := p.postForm(p.client, "/applications/"+id+"/offers/p-req-1/select", nil)
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("plain-http lender URL: %d, want 502", resp.StatusCode)
+	}
+	app, _ := p.store.Application(context.Background(), id)
+	if app.Lead.Status != lending.LeadOffersFound || app.Lead.SelectedProductID != "" {
+		t.Errorf("after a refused selection: %s, selected %q", app.Lead.Status, app.Lead.SelectedProductID)
+	}
+	events, _ := p.store.Events(context.Background(), id)
+	for _, e := range events {
+		if e.Kind == lending.EventOfferSelected {
+			t.Errorf("a refused selection was recorded: %+v", e)
+		}
+	}
+	resp, _ = p.postForm(p.client, "/applications/"+id+"/offers/p-req-2/select", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "https://lender.example/p-req-2" {
+		t.Errorf("another offer after a refused one: %d → %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// insecureJar lets a test keep a production portal's Secure cookies over http.
+type insecureJar struct{ http.CookieJar }
+
+func (j insecureJar) SetCookies(u *url.URL, cs []*http.Cookie) {
+	for _, c := range cs {
+		c.Secure = false
+	}
+	j.CookieJar.SetCookies(u, cs)
 }
