@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
 
 	"prequal/lending"
+	"prequal/platform"
 	"prequal/store"
 )
 
@@ -222,4 +224,40 @@ func (j insecureJar) SetCookies(u *url.URL, cs []*http.Cookie) {
 		c.Secure = false
 	}
 	j.CookieJar.SetCookies(u, cs)
+}
+
+// A callback with the right path token but no valid signature is noted on the
+// lead's timeline (officers and QA see rejected deliveries), but what it says
+// is kept short, and a flood of them does not fill the timeline.
+func TestRejectedCallbacksAreTruncatedAndRateLimited(t *testing.T) {
+	p := newCallbackPortal(t)
+	bigID := strings.Repeat("w", 500<<10)
+	body := p.callbackBody("lead-1", platform.StatusOffersFound)
+	req := signedRequest(t, p.path(), platform.NewWebhookSecret(), "m1", time.Now(), body)
+	req.Header.Set(platform.HeaderWebhookID, bigID)
+	if code, _ := p.serve(req); code != http.StatusUnauthorized {
+		t.Fatalf("unsigned callback: %d", code)
+	}
+	events := p.events(lending.EventCallbackRejected)
+	if len(events) != 1 {
+		t.Fatalf("%d callback_rejected events, want 1", len(events))
+	}
+	if n := len(events[0].Detail); n > 500 {
+		t.Errorf("the rejected callback's note keeps %d bytes of what the sender said", n)
+	}
+
+	for i := range 200 {
+		req := signedRequest(t, p.path(), platform.NewWebhookSecret(), fmt.Sprintf("flood-%d", i), time.Now(),
+			p.callbackBody("lead-1", platform.StatusOffersFound))
+		if code, _ := p.serve(req); code != http.StatusUnauthorized {
+			t.Fatalf("unsigned callback %d: %d", i, code)
+		}
+	}
+	if n := len(p.events(lending.EventCallbackRejected)); n > lending.MaxRejectedCallbackEventsPerHour {
+		t.Errorf("%d callback_rejected events after a flood, want at most %d", n, lending.MaxRejectedCallbackEventsPerHour)
+	}
+	// The genuine delivery still applies.
+	if code, _ := p.send("m1", p.callbackBody("lead-1", platform.StatusOffersFound, cbProduct("p1"))); code != http.StatusNoContent {
+		t.Errorf("genuine delivery after the flood: %d", code)
+	}
 }

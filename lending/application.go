@@ -114,6 +114,13 @@ const (
 	EventPIIRevealed         = "pii_revealed"
 )
 
+// MaxRejectedCallbackEventsPerHour is how many callback_rejected events one
+// application's timeline takes in an hour. A rejected callback is unverified
+// (only the path token vouched for it), so whoever holds the token must not be
+// able to fill an officer's timeline; the stage platform's callback-retry
+// scenario sends three per delivery, well inside the limit.
+const MaxRejectedCallbackEventsPerHour = 10
+
 // Event sources: who or what caused an event.
 const (
 	SourceBorrower = "borrower"
