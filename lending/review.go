@@ -184,6 +184,31 @@ const (
 	MaxApplicationsPerIPPerHour    = 10
 )
 
+// VelocityEmail is the mailbox an email address delivers to, as the email
+// velocity rule counts it: lower case, without a plus tag ("a+1@x" and "a+2@x"
+// reach the same inbox at nearly every provider, so counting them apart let one
+// person apply without limit), and for Gmail without dots and with
+// googlemail.com as gmail.com (Gmail ignores both). Only the rule uses it: the
+// stored address, what mail is sent to, and the stage QA scenario chosen by the
+// tag all keep the address as typed.
+func VelocityEmail(email string) string {
+	e := strings.ToLower(strings.TrimSpace(email))
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok {
+		return e
+	}
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	if domain == "googlemail.com" {
+		domain = "gmail.com"
+	}
+	if domain == "gmail.com" {
+		local = strings.ReplaceAll(local, ".", "")
+	}
+	return local + "@" + domain
+}
+
 // Screen returns why an application must be held for manual review before it is
 // submitted to the platform; nil means it may proceed.
 func Screen(f ScreeningFacts) []ScreeningHit {

@@ -186,3 +186,22 @@ func TestScreenExemptsTestDataFromVelocityOnly(t *testing.T) {
 		t.Errorf("real application: %v", hits)
 	}
 }
+
+func TestVelocityEmail(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"alex@example.com", "alex@example.com"},
+		{"Alex@Example.COM", "alex@example.com"},
+		{"alex+1@example.com", "alex@example.com"},
+		{"alex+offers-all-ranges@example.com", "alex@example.com"},
+		{"alex+a+b@example.com", "alex@example.com"},
+		{"+tag@example.com", "+tag@example.com"}, // nothing before the tag: kept as it is
+		{"a.lex@gmail.com", "alex@gmail.com"},   // Gmail ignores dots
+		{"A.Lex+x@googlemail.com", "alex@gmail.com"},
+		{"a.lex@example.com", "a.lex@example.com"}, // other providers do not
+		{"not-an-email", "not-an-email"},
+	} {
+		if got := VelocityEmail(tt.in); got != tt.want {
+			t.Errorf("VelocityEmail(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

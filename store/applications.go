@@ -67,14 +67,15 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 			requested_amount_cents, loan_purpose, first_name, last_name, email, phone, dob,
 			ssn_sealed, ssn_last4, ssn_fingerprint, street, unit, city, state, zipcode,
 			employment_status, income_yearly_cents, housing_type, housing_monthly_cents, credit_rating, client_ip,
-			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms
-		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?)`,
+			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms, email_velocity_key
+		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?)`,
 			id, in.SessionID, in.IdempotencyKey, NewID(), "pl_"+NewID(), in.IsTest, ms(now), ms(now),
 			int64(a.RequestedAmount), a.LoanPurpose, a.FirstName, a.LastName, a.Email, a.Phone, a.DOB.Format(time.DateOnly),
 			sealedSSN, a.SSNLast4(), fingerprint,
 			a.Street, a.Unit, a.City, a.State, a.Zipcode,
 			a.EmploymentStatus, int64(a.IncomeYearly), a.HousingType, int64(a.HousingMonthly), a.CreditRating, in.ClientIP,
 			string(lending.LeadCreated), ms(now), ms(now.Add(in.LeadTimeout)), string(review), ms(now),
+			lending.VelocityEmail(a.Email),
 		)
 		if err != nil {
 			return err
@@ -137,8 +138,8 @@ func screeningFacts(ctx context.Context, tx *sql.Tx, fingerprint string, a lendi
 		return f, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications
-		WHERE email = ? AND created_at_ms >= ? LIMIT ?)`,
-		a.Email, hourAgo, lending.MaxApplicationsPerEmailPerHour).Scan(&f.ApplicationsFromEmailLastHour); err != nil {
+		WHERE email_velocity_key = ? AND created_at_ms >= ? LIMIT ?)`,
+		lending.VelocityEmail(a.Email), hourAgo, lending.MaxApplicationsPerEmailPerHour).Scan(&f.ApplicationsFromEmailLastHour); err != nil {
 		return f, err
 	}
 	if ip != "" {
