@@ -44,16 +44,18 @@ var (
 // SignIn checks an officer's email and password and records the attempt in the
 // audit log (never the password).
 //
-// The attempt is counted as a failure for the account and the IP before the
-// password is checked and forgiven when it turns out right, so parallel guesses
-// cannot slip past the limit. While either counter is blocked (lending.SignInDelay)
-// the attempt is refused with a *ThrottledError and the password is not checked. An
-// unknown email costs the same hashing work as a wrong password, so timing does not
-// tell which accounts exist.
+// The attempt is counted as a failure for each of its throttle keys
+// (lending.SignInThrottleKeys: the account from this client, the client) before
+// the password is checked, and forgiven when it turns out right, so parallel
+// guesses cannot slip past the limit. While either counter is blocked
+// (lending.SignInDelay) the attempt is refused with a *ThrottledError and the
+// password is not checked; refusals are audited in aggregate. An unknown email
+// costs the same hashing work as a wrong password, so timing does not tell which
+// accounts exist.
 func (s *Store) SignIn(ctx context.Context, a SignInAttempt) (lending.Officer, error) {
 	email := lending.NormalizeOfficerEmail(a.Email)
 	email = truncate(email, lending.MaxEmailLength)
-	keys := throttleKeys(email, a.IP)
+	keys := lending.SignInThrottleKeys(email, a.IP)
 	audit := AuditEntry{OfficerEmail: email, Action: AuditSignIn, IP: a.IP, UserAgent: a.UserAgent}
 
 	var wait time.Duration
@@ -62,8 +64,7 @@ func (s *Store) SignIn(ctx context.Context, a SignInAttempt) (lending.Officer, e
 		var err error
 		if wait, err = blockedFor(ctx, tx, keys, now); err != nil || wait > 0 {
 			if err == nil {
-				audit.Outcome = OutcomeThrottled
-				err = addAudit(ctx, tx, now, audit)
+				err = addThrottledAudit(ctx, tx, now, audit)
 			}
 			return err
 		}
@@ -160,17 +161,49 @@ func countFailure(ctx context.Context, tx *sql.Tx, keys []string, now time.Time)
 	return nil
 }
 
-// forgiveAttempt undoes countFailure for a successful sign-in: the account's
-// counter is cleared, the IP's loses this attempt (other accounts' failures from
-// the same address still count).
+// throttledAuditWindow is how long refused sign-ins of one account from one
+// client keep adding to the same audit row: a block lasts at most
+// lending.SignInMaxDelay, so one row covers a block and the refusals around it.
+const throttledAuditWindow = lending.SignInMaxDelay
+
+// addThrottledAudit records a refused sign-in: it counts it on the latest
+// throttled row of the same account and client within throttledAuditWindow, or
+// starts a row. A flood of refused attempts writes one row, not one each.
+func addThrottledAudit(ctx context.Context, tx *sql.Tx, now time.Time, e AuditEntry) error {
+	res, err := tx.ExecContext(ctx, `UPDATE audit_log SET attempts = attempts + 1, last_at_ms = ?
+		WHERE id = (SELECT id FROM audit_log WHERE action = ? AND outcome = ? AND officer_email = ? AND ip = ? AND at_ms >= ?
+			ORDER BY id DESC LIMIT 1)`,
+		ms(now), AuditSignIn, OutcomeThrottled, e.OfficerEmail, e.IP, ms(now.Add(-throttledAuditWindow)))
+	if err != nil {
+		return fmt.Errorf("add throttled audit: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	e.Outcome = OutcomeThrottled
+	return addAudit(ctx, tx, now, e)
+}
+
+// forgiveAttempt undoes countFailure for a successful sign-in: the right
+// password shows this client's failures on this account were the officer's own
+// typos, so the account's counter for this client is cleared and the client's
+// counter loses them (other accounts' failures from the same client still count).
 func forgiveAttempt(ctx context.Context, tx *sql.Tx, keys []string) error {
+	var own int
+	err := tx.QueryRowContext(ctx, `SELECT failures FROM signin_throttle WHERE throttle_key = ?`, keys[0]).Scan(&own)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM signin_throttle WHERE throttle_key = ?`, keys[0]); err != nil {
 		return err
 	}
+	forgiven := max(own, 1) // at least this attempt, counted before the check
 	for _, k := range keys[1:] {
-		if _, err := tx.ExecContext(ctx, `UPDATE signin_throttle SET failures = failures - 1,
-			blocked_until_ms = CASE WHEN failures - 1 < ? THEN 0 ELSE blocked_until_ms END WHERE throttle_key = ?`,
-			lending.SignInFreeFailures, k); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE signin_throttle
+			SET failures = CASE WHEN failures > ? THEN failures - ? ELSE 0 END,
+				blocked_until_ms = CASE WHEN failures - ? < ? THEN 0 ELSE blocked_until_ms END
+			WHERE throttle_key = ?`,
+			forgiven, forgiven, forgiven, lending.SignInFreeFailures, k); err != nil {
 			return err
 		}
 	}
