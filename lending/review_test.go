@@ -195,7 +195,7 @@ func TestVelocityEmail(t *testing.T) {
 		{"alex+offers-all-ranges@example.com", "alex@example.com"},
 		{"alex+a+b@example.com", "alex@example.com"},
 		{"+tag@example.com", "+tag@example.com"}, // nothing before the tag: kept as it is
-		{"a.lex@gmail.com", "alex@gmail.com"},   // Gmail ignores dots
+		{"a.lex@gmail.com", "alex@gmail.com"},    // Gmail ignores dots
 		{"A.Lex+x@googlemail.com", "alex@gmail.com"},
 		{"a.lex@example.com", "a.lex@example.com"}, // other providers do not
 		{"not-an-email", "not-an-email"},

@@ -162,4 +162,3 @@ func actorEmail(o lending.Officer) string {
 	}
 	return o.Email
 }
-
