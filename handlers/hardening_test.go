@@ -261,3 +261,29 @@ func TestRejectedCallbacksAreTruncatedAndRateLimited(t *testing.T) {
 		t.Errorf("genuine delivery after the flood: %d", code)
 	}
 }
+
+// From a fresh browser, someone else's SSN under any name shows exactly what a
+// never-seen SSN shows: the page is no oracle for whether a person applied here.
+func TestBorrowerCannotTellTheSSNWasSeen(t *testing.T) {
+	p := newTestPortal(t)
+	owner := validFormValues("owner@example.com")
+	owner.Set("ssn", "521-45-1234")
+	p.submit(newBrowserClient(), owner)
+
+	screen := func(email, ssn string) string {
+		client := newBrowserClient()
+		form := validFormValues(email)
+		form.Set("ssn", ssn)
+		form.Set("firstName", "Mallory")
+		form.Set("lastName", "Probe")
+		id := p.submit(client, form)
+		_, body := p.get(client, "/applications/"+id)
+		s := doc(t, body).Find(`main`)
+		s.Find(`[data-testid="application-status"]`).Remove()
+		return strings.Join(strings.Fields(s.Text()), " ")
+	}
+	probe, control := screen("probe@example.net", "521-45-1234"), screen("probe2@example.net", "521-45-9999")
+	if probe != control {
+		t.Errorf("the page tells a seen SSN from a never-seen one:\nseen:  %s\nnever: %s", probe, control)
+	}
+}

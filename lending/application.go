@@ -109,6 +109,7 @@ const (
 	EventOfferSelected       = "offer_selected"
 	EventRetryRequested      = "retry_requested"
 	EventHeldForReview       = "held_for_review"
+	EventFlaggedForReview    = "flagged_for_review"
 	EventReviewDecided       = "review_decided"
 	EventOfficerAction       = "officer_action"
 	EventPIIRevealed         = "pii_revealed"
