@@ -287,3 +287,43 @@ func TestBorrowerCannotTellTheSSNWasSeen(t *testing.T) {
 		t.Errorf("the page tells a seen SSN from a never-seen one:\nseen:  %s\nnever: %s", probe, control)
 	}
 }
+
+// /metrics is anonymous only in stage. In production the main listener serves
+// it only with the configured bearer token (PORTAL_METRICS_TOKEN), and not at
+// all without one (PORTAL_METRICS_ADDR serves it on a private listener).
+func TestMetricsNeedATokenInProduction(t *testing.T) {
+	const token = "m3tr1cs-t0ken-5f8a2c9d7e1b"
+	get := func(p *testPortal, auth string) int {
+		req, _ := http.NewRequest(http.MethodGet, p.srv.URL+"/metrics", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get(newTestPortal(t), ""); code != http.StatusOK {
+		t.Errorf("stage, anonymous: %d, want 200", code)
+	}
+	if code := get(newTestPortal(t, production), ""); code != http.StatusNotFound {
+		t.Errorf("production without a metrics token, anonymous: %d, want 404", code)
+	}
+	withToken := newTestPortal(t, production, func(c *Config) { c.MetricsToken = token })
+	for auth, want := range map[string]int{
+		"": http.StatusUnauthorized, "Bearer wrong": http.StatusUnauthorized, "Bearer " + token + "x": http.StatusUnauthorized,
+		"Basic " + token: http.StatusUnauthorized, "Bearer " + token: http.StatusOK,
+	} {
+		if code := get(withToken, auth); code != want {
+			t.Errorf("production with a metrics token, Authorization %q: %d, want %d", auth, code, want)
+		}
+	}
+	// The same figures through the handler a private listener serves.
+	rec := httptest.NewRecorder()
+	MetricsHandler(withToken.store).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "portal_applications") {
+		t.Errorf("MetricsHandler: %d %.200s", rec.Code, rec.Body.String())
+	}
+}

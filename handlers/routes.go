@@ -15,7 +15,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/static/*", echo.WrapHandler(s.cfg.Static))
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metrics)
+	e.GET("/metrics", s.metrics, s.metricsAccess)
 
 	// borrowers
 	e.GET("/", s.home)

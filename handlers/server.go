@@ -40,6 +40,10 @@ type Config struct {
 	// TrustedProxies are the reverse proxies (PORTAL_TRUSTED_PROXIES) whose
 	// X-Forwarded-For and X-Forwarded-Proto are believed; empty: none.
 	TrustedProxies []netip.Prefix
+	// MetricsToken, when set, is the bearer token GET /metrics asks for in
+	// production (PORTAL_METRICS_TOKEN); production without one does not serve
+	// /metrics on this listener.
+	MetricsToken string
 	// WakeWorker, when set, is called after a borrower's action queued a lead
 	// submission (a new application, a retry), so the worker sends it now
 	// instead of at its next tick. It must not block.

@@ -45,6 +45,12 @@ type config struct {
 	// forwarding headers are believed (CIDRs or addresses); empty: none.
 	TrustedProxiesText string
 
+	// MetricsAddr serves GET /metrics on its own loopback or private listener
+	// (PORTAL_METRICS_ADDR); MetricsToken lets the main listener serve it to a
+	// bearer of the token in production (PORTAL_METRICS_TOKEN).
+	MetricsAddr  string
+	MetricsToken string
+
 	// PprofAddr serves Go's profiler on a loopback address; empty (the default) is off.
 	PprofAddr string
 
@@ -94,6 +100,8 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.PollAfter, "poll-after", duration("PORTAL_POLL_AFTER", "5s"), "first poll of a lead with no callback (PORTAL_POLL_AFTER)")
 	fs.DurationVar(&c.PollEvery, "poll-every", duration("PORTAL_POLL_EVERY", "15s"), "poll interval of a lead with no recent callback (PORTAL_POLL_EVERY)")
 	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PORTAL_TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs or addresses, comma-separated; empty = none (PORTAL_TRUSTED_PROXIES)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PORTAL_METRICS_ADDR", ""), "serve /metrics on this loopback or private address, e.g. 127.0.0.1:9100; empty = off (PORTAL_METRICS_ADDR)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("PORTAL_METRICS_TOKEN", ""), "bearer token for /metrics on the main listener in production; empty = not served there (PORTAL_METRICS_TOKEN)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("PORTAL_PPROF_ADDR", ""), "serve Go's profiler on this loopback address, e.g. 127.0.0.1:6060; empty = off (PORTAL_PPROF_ADDR)")
 	fs.DurationVar(&c.JobLease, "job-lease", duration("PORTAL_JOB_LEASE", "30s"), "lease of a claimed submit job; a dead process's job is retried after it (PORTAL_JOB_LEASE)")
 }
@@ -124,6 +132,11 @@ func (c *config) load() error {
 	}
 	if c.PollAfter < 0 || c.PollEvery < 0 || c.JobLease < 0 {
 		return errors.New("PORTAL_POLL_AFTER, PORTAL_POLL_EVERY and PORTAL_JOB_LEASE must be durations such as 15s")
+	}
+	if c.MetricsAddr != "" {
+		if err := checkMetricsAddr(c.MetricsAddr); err != nil {
+			return fmt.Errorf("PORTAL_METRICS_ADDR %w", err)
+		}
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
@@ -197,6 +210,12 @@ var productionSettings = []struct {
 		return ""
 	}},
 	{"PLATFORM_CALLBACK_TOKEN", func(c *config) string { return tokenText(c.CallbackToken, 22, 60) }},
+	{"PORTAL_METRICS_TOKEN", func(c *config) string {
+		if c.MetricsToken == "" {
+			return "" // optional: without it the main listener does not serve /metrics
+		}
+		return tokenText(c.MetricsToken, 22, 60)
+	}},
 	{"PORTAL_TRUSTED_PROXIES", func(c *config) string {
 		if _, err := parseTrustedProxies(c.TrustedProxiesText); err != nil {
 			return err.Error()

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"prequal/handlers"
 	"prequal/platform"
 	"prequal/store"
 )
@@ -137,4 +140,46 @@ func (f forwardedFor) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("X-Forwarded-For", f.client)
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// /metrics on its own listener: only a loopback or private address; and a weak
+// metrics token stops production like any other weak secret.
+func TestMetricsListenerAndToken(t *testing.T) {
+	for _, addr := range []string{":9100", "0.0.0.0:9100", "[::]:9100", "203.0.113.5:9100", "metrics.example:9100", "nonsense"} {
+		if err := checkMetricsAddr(addr); err == nil {
+			t.Errorf("metrics on %q accepted", addr)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:9100", "localhost:9100", "[::1]:9100", "10.0.0.5:9100", "192.168.1.2:9100", "[fd00::5]:9100"} {
+		if err := checkMetricsAddr(addr); err != nil {
+			t.Errorf("metrics on %q refused: %v", addr, err)
+		}
+	}
+	env := strongProduction(t)
+	env["PORTAL_METRICS_TOKEN"] = "metrics"
+	if _, err := parseConfig("serve", nil, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "PORTAL_METRICS_TOKEN") {
+		t.Errorf("a weak metrics token: %v", err)
+	}
+	env["PORTAL_METRICS_TOKEN"], env["PORTAL_METRICS_ADDR"] = randomToken(24), "0.0.0.0:9100"
+	if _, err := parseConfig("serve", nil, func(k string) string { return env[k] }); err == nil || !strings.Contains(err.Error(), "PORTAL_METRICS_ADDR") {
+		t.Errorf("metrics on every interface: %v", err)
+	}
+
+	// Served on the private listener, anonymous there.
+	p := startPortal(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr, err := startMetrics(ctx, "127.0.0.1:0", handlers.MetricsHandler(p.App.store), newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr.String() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "portal_applications") {
+		t.Errorf("metrics listener: %d %.200s", resp.StatusCode, body)
+	}
 }

@@ -102,6 +102,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		CallbackToken:     cfg.CallbackToken,
 		WebhookSecrets:    cfg.webhookSecrets,
 		TrustedProxies:    cfg.trustedProxies,
+		MetricsToken:      cfg.MetricsToken,
 		Logger:            log,
 		WakeWorker:        a.worker.Wake,
 	}, st)
@@ -214,6 +215,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer a.close()
 	if err := startPprof(ctx, cfg.PprofAddr, log); err != nil {
 		return err
+	}
+	if _, err := startMetrics(ctx, cfg.MetricsAddr, handlers.MetricsHandler(a.store), log); err != nil {
+		return err
+	}
+	if cfg.production() && cfg.MetricsAddr == "" && cfg.MetricsToken == "" {
+		log.Info("/metrics is not served: set PORTAL_METRICS_ADDR (a private listener) or PORTAL_METRICS_TOKEN (a bearer token)")
 	}
 	if !cfg.production() {
 		if err := ensureDemoOfficer(ctx, a.store, cfg, stdout); err != nil {
