@@ -90,12 +90,19 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 // statusPollRoute is the checking-rates poll's route as routes.go registers it.
 const statusPollRoute = "/applications/:id/status"
 
+// sandboxRoute is the embedded stage platform's route.
+const sandboxRoute = "/sandbox/*"
+
 // requestLogLevel is Info for every request but a poll that found the borrower
 // still waiting: each waiting borrower sends one every few seconds, so those
 // lines would be most of the log and say nothing (Debug). A poll that ends the
-// wait, and every failure, is still logged.
+// wait, and every failure, is still logged. The embedded stage platform's
+// calls are Debug too: it logs each of them itself.
 func requestLogLevel(route string, status int) slog.Level {
 	if route == statusPollRoute && status == http.StatusOK {
+		return slog.LevelDebug
+	}
+	if route == sandboxRoute { // the stage platform logs its own calls
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo

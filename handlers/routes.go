@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"prequal/lending"
@@ -10,7 +12,7 @@ import (
 // routes is the portal's one route table: every route, its method and its
 // middleware, top to bottom.
 func (s *Server) routes(e *echo.Echo) {
-	e.Use(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production), crossOrigin())
+	e.Use(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production), s.allowHosts, crossOrigin())
 
 	e.GET("/static/*", echo.WrapHandler(s.cfg.Static))
 	e.GET("/healthz", s.healthz)
@@ -43,6 +45,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// QA (stage only: in production these routes do not exist)
 	if !s.cfg.Production {
+		s.mountSandbox(e)
 		e.GET("/qa", s.qaPage)
 		e.GET("/qa/scenarios.json", s.qaScenariosJSON)
 		e.POST("/qa/controls", s.qaSetControls)
@@ -76,4 +79,12 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/api-keys", s.adminCreateAPIKey, manageKeys)
 	admin.POST("/api-keys/:id/rotate", s.adminRotateAPIKey, manageKeys)
 	admin.POST("/api-keys/:id/revoke", s.adminRevokeAPIKey, manageKeys)
+}
+
+// mountSandbox serves the embedded stage platform at /sandbox (stage only),
+// behind the middleware above; the portal itself still reaches it over HTTP.
+func (s *Server) mountSandbox(e *echo.Echo) {
+	if s.cfg.Sandbox != nil {
+		e.Any(sandboxRoute, echo.WrapHandler(http.StripPrefix("/sandbox", s.cfg.Sandbox)))
+	}
 }

@@ -37,6 +37,13 @@ type Config struct {
 	Now            func() time.Time
 	// API is the Credit Decision API's per-key rate limits (zero: the seed's).
 	API APILimits
+	// PublicHost is the host (and port) of the portal's public base URL: the
+	// only Host it answers, loopback names aside in stage (allowHosts).
+	PublicHost string
+	// Sandbox is the embedded stage platform, mounted at /sandbox behind the
+	// portal's middleware; nil when a real platform is configured (never in
+	// production).
+	Sandbox http.Handler
 	// TrustedProxies are the reverse proxies (PORTAL_TRUSTED_PROXIES) whose
 	// X-Forwarded-For and X-Forwarded-Proto are believed; empty: none.
 	TrustedProxies []netip.Prefix
@@ -68,6 +75,9 @@ type Server struct {
 func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	if len(cfg.SessionKeys) == 0 || len(cfg.SessionKeys)%2 != 0 {
 		return nil, fmt.Errorf("handlers.New: session keys must come in hash/encryption pairs")
+	}
+	if cfg.Production && (cfg.PublicHost == "" || cfg.Sandbox != nil) {
+		return nil, fmt.Errorf("handlers.New: production needs its public host and never mounts the stage platform")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -115,4 +125,19 @@ func (s *Server) leadTimeout() time.Duration {
 
 func (s *Server) page(title string) views.Page {
 	return views.Page{Site: s.cfg.Site, Title: title}
+}
+
+// NewStandaloneSandbox is `portal sandbox`: the stage platform alone, mounted at
+// /sandbox behind the same middleware as inside the portal (security headers,
+// cross-origin protection, the Host allow-list with publicHost and the loopback
+// names).
+func NewStandaloneSandbox(sandbox http.Handler, publicHost string, logger *slog.Logger) *echo.Echo {
+	s := &Server{cfg: Config{Sandbox: sandbox, PublicHost: publicHost, Logger: logger}, log: logger, now: time.Now}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	e.Use(recoverPanics, securityHeaders(false), s.allowHosts, crossOrigin())
+	s.mountSandbox(e)
+	return e
 }

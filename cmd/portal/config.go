@@ -430,6 +430,15 @@ func (c *config) dbPath() string        { return filepath.Join(c.DataDir, "porta
 func (c *config) sandboxDBPath() string { return filepath.Join(c.DataDir, "sandbox.db") }
 func (c *config) callbackURL() string   { return c.BaseURL + "/callbacks/platform/" + c.CallbackToken }
 
+// publicHost is the host[:port] of PORTAL_BASE_URL, the Host the portal answers.
+func (c *config) publicHost() string {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
 // stageLenderPrefix is where the embedded stage platform's lender pages live;
 // empty when a real platform is configured.
 func (c *config) stageLenderPrefix() string {

@@ -40,6 +40,7 @@ func TestProductionServesNoStagePlatform(t *testing.T) {
 	} {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(tt.method, tt.path, nil)
+		req.Host = "rates.partner.example"
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		a.handler.ServeHTTP(rec, req)
 		if rec.Code != http.StatusNotFound {

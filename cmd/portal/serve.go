@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -56,7 +57,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		log.Warn("htmx.min.js is not embedded: run `make build` (pages still work without JavaScript)")
 	}
 
-	mux := http.NewServeMux()
+	var sandboxHandler http.Handler
 	if cfg.embedded {
 		a.sandbox, err = sandbox.New(ctx, sandbox.Config{
 			ClientID:      cfg.ClientID,
@@ -71,7 +72,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			a.close()
 			return nil, err
 		}
-		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", a.sandbox.Handler()))
+		sandboxHandler = a.sandbox.Handler()
 	}
 
 	client := platform.NewClient(platform.Config{
@@ -102,6 +103,8 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		CallbackToken:     cfg.CallbackToken,
 		WebhookSecrets:    cfg.webhookSecrets,
 		TrustedProxies:    cfg.trustedProxies,
+		PublicHost:        cfg.publicHost(),
+		Sandbox:           sandboxHandler,
 		MetricsToken:      cfg.MetricsToken,
 		Logger:            log,
 		WakeWorker:        a.worker.Wake,
@@ -110,8 +113,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	mux.Handle("/", e)
-	a.handler = mux
+	a.handler = e
 	return a, nil
 }
 
@@ -145,6 +147,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
@@ -261,7 +264,13 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	public := "http://" + ln.Addr().String() + "/sandbox"
+	publicURL := strings.TrimRight(getenvDefault(getenv, "SANDBOX_PUBLIC_URL", "http://"+ln.Addr().String()), "/")
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		ln.Close()
+		return fmt.Errorf("SANDBOX_PUBLIC_URL %q is not an absolute URL", publicURL)
+	}
+	public := publicURL + "/sandbox"
 	sb, err := sandbox.New(ctx, sandbox.Config{
 		ClientID:      cfg.ClientID,
 		ClientSecret:  cfg.ClientSecret,
@@ -276,9 +285,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer sb.Close()
-	mux := http.NewServeMux()
-	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb.Handler()))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := sandboxServer(handlers.NewStandaloneSandbox(sb.Handler(), u.Host, log), log)
 	fmt.Fprintf(stdout, "Stage platform listening on %s (client id %s; secrets in %s)\n", public, cfg.ClientID, cfg.DataDir)
 	go func() {
 		<-ctx.Done()
@@ -307,3 +314,21 @@ func stageClient(cfg *config, client *platform.Client) *platform.Client {
 	}
 	return client
 }
+
+// sandboxServer is the standalone stage platform's HTTP server, with the same
+// limits on slow or oversized requests as the portal's.
+func sandboxServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// maxHeaderBytes bounds a request's headers: a browser's, cookies included,
+// take a few kilobytes (Go's default allows a megabyte).
+const maxHeaderBytes = 64 << 10
