@@ -29,12 +29,13 @@ func (s *Server) platformCallback(c echo.Context) error {
 	if !s.callbackTokenOK(c.Param("token")) {
 		return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(errors.New("callback path token does not match"))
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, platform.MaxCallbackBytes+1))
-	if err != nil {
+	// The route table caps this body at platform.MaxCallbackBytes (limitBodies).
+	body, err := io.ReadAll(c.Request().Body)
+	switch {
+	case tooLarge(err):
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge).SetInternal(err)
+	case err != nil:
 		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
-	}
-	if len(body) > platform.MaxCallbackBytes {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
 	webhookID, err := platform.Verify(s.cfg.WebhookSecrets, c.Request().Header, body, s.now())
 	if err != nil {

@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -326,4 +329,78 @@ func TestMetricsNeedATokenInProduction(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "portal_applications") {
 		t.Errorf("MetricsHandler: %d %.200s", rec.Code, rec.Body.String())
 	}
+}
+
+// Request bodies are capped per route, small by default; the answer is a 413
+// in the route's own shape (a page for people, status only for the platform's
+// callbacks), and multipart is refused where no route takes it, before
+// anything is read or spooled to disk.
+func TestBodyLimits(t *testing.T) {
+	p := newCallbackPortal(t)
+	big := strings.Repeat("a", 1<<20)
+	post := func(path, contentType string, body io.Reader, size int64, header ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, p.srv.URL+path, body)
+		req.ContentLength = size // -1: chunked, no Content-Length
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := p.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	form := validFormValues("big@example.com")
+	form.Set(lending.FieldIdempotencyKey, p.startForm(p.client))
+	form.Set("street", big)
+	encoded := form.Encode()
+
+	for _, chunked := range []bool{false, true} {
+		size := int64(len(encoded))
+		if chunked {
+			size = -1
+		}
+		resp, body := post("/apply", "application/x-www-form-urlencoded", strings.NewReader(encoded), size)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") ||
+			!strings.Contains(body, "<main") {
+			t.Errorf("a 1 MB form (chunked %v): %d %s, want 413 as a page", chunked, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+	}
+
+	var mp bytes.Buffer
+	w := multipart.NewWriter(&mp)
+	for k, v := range form {
+		_ = w.WriteField(k, v[0])
+	}
+	fw, _ := w.CreateFormFile("upload", "big.bin")
+	_, _ = fw.Write([]byte(big))
+	w.Close()
+	if resp, _ := post("/apply", w.FormDataContentType(), bytes.NewReader(mp.Bytes()), int64(mp.Len())); resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("multipart to /apply: %d, want 415", resp.StatusCode)
+	}
+	var small bytes.Buffer
+	w = multipart.NewWriter(&small)
+	_ = w.WriteField("email", "x@example.com")
+	w.Close()
+	if resp, _ := post("/admin/signin", w.FormDataContentType(), bytes.NewReader(small.Bytes()), int64(small.Len())); resp.StatusCode != http.StatusUnsupportedMediaType {
+		t.Errorf("a small multipart form to /admin/signin: %d, want 415", resp.StatusCode)
+	}
+
+	// The callback keeps its own 1 MB: a body just under passes the cap (and
+	// fails its signature), one over is 413 with no body.
+	under := p.callbackBody("lead-1", platform.StatusOffersFound)
+	under = append(under[:len(under)-1], []byte(`,"pad":"`+strings.Repeat("x", platform.MaxCallbackBytes-len(under)-20)+`"}`)...)
+	if resp, body := post(p.path(), "application/json", bytes.NewReader(under), int64(len(under))); resp.StatusCode != http.StatusUnauthorized || body != "" {
+		t.Errorf("a callback under 1 MB: %d %q, want 401 (read, signature checked)", resp.StatusCode, body)
+	}
+	over := []byte(big + big)
+	if resp, body := post(p.path(), "application/json", bytes.NewReader(over), -1); resp.StatusCode != http.StatusRequestEntityTooLarge || body != "" {
+		t.Errorf("a 2 MB callback: %d %q, want 413 with no body", resp.StatusCode, body)
+	}
+
 }

@@ -6,13 +6,19 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prequal/lending"
+	"prequal/platform"
 	"prequal/store"
 )
 
 // routes is the portal's one route table: every route, its method and its
 // middleware, top to bottom.
 func (s *Server) routes(e *echo.Echo) {
-	e.Use(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production), s.allowHosts, crossOrigin())
+	e.Use(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production), s.allowHosts, crossOrigin(),
+		// Request bodies: defaultBodyLimit (64 KiB) on every route but those a
+		// rule names; multipart only where a rule takes it (none does yet).
+		limitBodies(
+			bodyRule{prefix: "/callbacks/platform/", limit: platform.MaxCallbackBytes},
+		))
 
 	e.GET("/static/*", echo.WrapHandler(s.cfg.Static))
 	e.GET("/healthz", s.healthz)
