@@ -129,15 +129,15 @@ func (s *Server) page(title string) views.Page {
 
 // NewStandaloneSandbox is `portal sandbox`: the stage platform alone, mounted at
 // /sandbox behind the same middleware as inside the portal (security headers,
-// cross-origin protection, the Host allow-list with publicHost and the loopback
-// names).
+// the Host allow-list with publicHost and the loopback names, cross-origin
+// protection, body limits).
 func NewStandaloneSandbox(sandbox http.Handler, publicHost string, logger *slog.Logger) *echo.Echo {
 	s := &Server{cfg: Config{Sandbox: sandbox, PublicHost: publicHost, Logger: logger}, log: logger, now: time.Now}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.handleError
-	e.Use(recoverPanics, securityHeaders(false), s.allowHosts, crossOrigin())
+	e.Use(recoverPanics, securityHeaders(false), s.allowHosts, crossOrigin(), limitBodies())
 	s.mountSandbox(e)
 	return e
 }
