@@ -73,7 +73,7 @@ test-browser: deps browser ## only the browser tests (headless chromium)
 .PHONY: bench
 bench: deps ## benchmarks: the portal under load next to bare Echo (writes BENCHMARKS.md, ~3 min), then the Go benchmarks
 	$(GO) run ./cmd/bench
-	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 5m ./handlers/ ./store/
+	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 5m ./api/ ./handlers/ ./store/
 
 .PHONY: clean
 clean: ## remove build output and local data

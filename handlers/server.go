@@ -1,5 +1,6 @@
-// Package handlers is the portal's HTTP surface: Echo handlers per audience, the
-// middleware around them, and one route table (routes.go).
+// Package handlers serves people: the HTML of borrowers, officers and QA, the
+// platform's callbacks, the middleware every route shares, and the portal's one
+// route table (routes.go), which also mounts package api's JSON under /api.
 package handlers
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"prequal/api"
 	"prequal/platform"
 	"prequal/store"
 	"prequal/views"
@@ -35,8 +37,8 @@ type Config struct {
 	WebhookSecrets []platform.WebhookSecret
 	Logger         *slog.Logger
 	Now            func() time.Time
-	// API is the Credit Decision API's per-key rate limits (zero: the seed's).
-	API APILimits
+	// APILimits are the JSON API's per-key rate limits (zero: the seed's).
+	APILimits api.Limits
 	// PublicHost is the host (and port) of the portal's public base URL: the
 	// only Host it answers, loopback names aside in stage (allowHosts).
 	PublicHost string
@@ -63,6 +65,8 @@ type Server struct {
 	log      *slog.Logger
 	store    *store.Store
 	sessions *sessions.CookieStore
+	// api serves machines under /api (package api).
+	api *api.API
 	// sessionIDs caches decoded borrower cookies (session_cache.go).
 	sessionIDs *sessionCache
 	now        func() time.Time
@@ -98,6 +102,10 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 		return nil, fmt.Errorf("handlers.New: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, store: st, sessions: cs, sessionIDs: newSessionCache(), now: cfg.Now}
+	s.api = api.New(api.Config{
+		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st),
+		Limits: cfg.APILimits, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
+	})
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -11,6 +11,7 @@ import (
 
 	"prequal/handlers"
 	"prequal/platform"
+	"prequal/stage"
 	"prequal/store"
 )
 
@@ -127,7 +128,7 @@ func TestTrustedProxiesSetting(t *testing.T) {
 	// the proxy forwarded.
 	p := startPortal(t, withEnv("PORTAL_TRUSTED_PROXIES", "127.0.0.1"))
 	p.Client.Transport = forwardedFor{"203.0.113.77"}
-	id := p.SubmitScenario(scenario(t, platform.ScenarioOffersAllRanges))
+	id := p.SubmitScenario(scenario(t, stage.ScenarioOffersAllRanges))
 	if ip := p.Application(id).ClientIP; ip != "203.0.113.77" {
 		t.Errorf("client IP %q behind the configured proxy", ip)
 	}
