@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"prequal/lending"
 	"prequal/platform"
 	"prequal/stage"
 )
@@ -103,5 +105,46 @@ func TestProductionHidesStageSurfaces(t *testing.T) {
 		if strings.Contains(string(body), stageOnly) {
 			t.Errorf("production page contains %q", stageOnly)
 		}
+	}
+}
+
+// TestQAFormsPostedAsIsReachTheirStatus holds /qa/scenarios.json to its word:
+// each form, posted as is to /apply (with the page's hidden fields), reaches its
+// expectedStatus however often one QA workstation posts it — here every form
+// twice from one client, past the IP and mailbox velocity limits, which QA test
+// data is exempt from.
+func TestQAFormsPostedAsIsReachTheirStatus(t *testing.T) {
+	p := startPortal(t, withEnv("PORTAL_LEAD_TIMEOUT", "5s", "PORTAL_POLL_AFTER", "2s", "PORTAL_POLL_EVERY", "500ms"))
+	resp, err := p.Client.Get(p.URL + "/qa/scenarios.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table []struct {
+		ID             string            `json:"id"`
+		ExpectedStatus string            `json:"expectedStatus"`
+		Form           map[string]string `json:"form"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&table)
+	resp.Body.Close()
+	if err != nil || len(table) < 12 {
+		t.Fatalf("scenarios.json: %d scenarios, %v", len(table), err)
+	}
+	type posted struct{ id, scenario, want string }
+	var apps []posted
+	for round := range 2 {
+		for _, sc := range table {
+			apps = append(apps, posted{p.Submit(sc.Form), sc.ID, sc.ExpectedStatus})
+		}
+		if round == 0 && len(apps) <= lending.MaxApplicationsPerIPPerHour {
+			t.Fatalf("only %d posts: not past the IP velocity limit", len(apps))
+		}
+	}
+	for i, a := range apps {
+		app := p.Application(a.id)
+		if app.Review.Status != lending.ReviewPending || !app.IsTest {
+			t.Errorf("post %d (%s): review %s, test data %v — QA's form was not taken as QA test data", i+1, a.scenario, app.Review.Status, app.IsTest)
+			continue
+		}
+		p.WaitStatus(a.id, 20*time.Second, lending.LeadStatus(a.want))
 	}
 }
