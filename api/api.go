@@ -33,6 +33,9 @@ type API struct {
 	demoAllowed bool
 	demo        demoResponses
 	log         *slog.Logger
+	// errorShapes says how each route (Echo's route pattern) writes errors;
+	// filled by Mount, read-only after.
+	errorShapes map[string]errorShape
 }
 
 // New builds the API's handlers; mount them with Mount.
@@ -47,5 +50,6 @@ func New(cfg Config) *API {
 		keys: cfg.Keys, stats: cfg.Usage, usage: cfg.Recorder,
 		limiter: newRateLimiter(cfg.Now), limits: cfg.Limits.withDefaults(),
 		demoAllowed: !cfg.Production, demo: newDemoResponses(), log: cfg.Logger,
+		errorShapes: map[string]errorShape{},
 	}
 }

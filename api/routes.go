@@ -6,12 +6,16 @@ import "github.com/labstack/echo/v4"
 // this is the API's route table, every route with its method and middleware.
 // The portal's global middleware (handlers/routes.go) runs first and suits
 // machines too: Cache-Control: no-store, and the cross-origin check lets /api/
-// through, since no route here reads a cookie.
+// through, since no route here reads a cookie — and caps request bodies at
+// MaxBodyBytes. A route's errors are RFC 9457 problem details unless its seed
+// defines its own body (seedErrorShape; errors.go).
 func (a *API) Mount(g *echo.Group) {
 	// Credit Decision API (seed 002): an x-api-key only, counted against its
 	// rate limit.
 	v1 := g.Group("/v1", a.authenticate)
-	v1.POST("/decision", a.decision)
-	v1.POST("/score", a.score)
-	v1.GET("/usage", a.usageStats)
+	a.seedErrorShape(
+		v1.POST("/decision", a.decision),
+		v1.POST("/score", a.score),
+		v1.GET("/usage", a.usageStats),
+	)
 }

@@ -48,14 +48,15 @@ func newTestAPI(t testing.TB, opts ...func(*Config)) *testAPI {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	a := New(cfg)
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		code := http.StatusInternalServerError
 		if he := (*echo.HTTPError)(nil); errors.As(err, &he) {
 			code = he.Code
 		}
-		_ = WriteError(c, code)
+		_ = a.WriteError(c, code)
 	}
-	New(cfg).Mount(e.Group("/api"))
+	a.Mount(e.Group("/api"))
 	srv := httptest.NewServer(e)
 	t.Cleanup(func() { srv.Close(); st.Close() })
 	return &testAPI{t: t, srv: srv, store: st}

@@ -112,11 +112,13 @@ func TestAPIIsMountedBehindTheSharedMiddleware(t *testing.T) {
 			t.Fatalf("status %d: %s", r.status, r.body)
 		}
 	})
-	t.Run("an unknown route is a JSON 404", func(t *testing.T) {
+	// No seed defines an unknown route's error body: RFC 9457 problem details.
+	t.Run("an unknown route is a problem-details 404", func(t *testing.T) {
 		r := p.api(nil, http.MethodPost, "/api/v1/nope", key, seedRequest)
-		if r.status != http.StatusNotFound || r.header.Get("Content-Type") != "application/json" {
-			t.Errorf("status %d, Content-Type %q; want a JSON 404", r.status, r.header.Get("Content-Type"))
+		if r.status != http.StatusNotFound || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("status %d, Content-Type %q; want a problem-details 404", r.status, r.header.Get("Content-Type"))
 		}
+		assertSameJSON(t, r.body, `{"type": "about:blank", "title": "Not Found", "status": 404, "detail": "Not found."}`)
 	})
 	t.Run("a failure is the API's JSON 500, without details", func(t *testing.T) {
 		if err := p.store.Close(); err != nil {

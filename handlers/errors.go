@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"prequal/api"
 	"prequal/store"
 	"prequal/views"
 )
@@ -45,8 +44,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.NoContent(code)
 		return
 	}
-	if strings.HasPrefix(path, "/api/") {
-		_ = api.WriteError(c, code)
+	if strings.HasPrefix(path, "/api/") && s.api != nil {
+		_ = s.api.WriteError(c, code)
 		return
 	}
 	heading, text := errorCopy(code, msg)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -403,4 +404,53 @@ func TestBodyLimits(t *testing.T) {
 		t.Errorf("a 2 MB callback: %d %q, want 413 with no body", resp.StatusCode, body)
 	}
 
+}
+
+// The JSON API caps bodies in the route table too, and answers 413 in each
+// route's error shape: seed 002's routes their seed's {"error": "…"}, any other
+// /api route RFC 9457 problem details.
+func TestAPIBodyLimit(t *testing.T) {
+	p := newTestPortal(t)
+	_, key, err := p.store.CreateAPIKey(context.Background(), "acme-bank", store.AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := `{"name":"` + strings.Repeat("a", 1<<20) + `"}`
+	for _, chunked := range []bool{false, true} {
+		req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/api/v1/decision", strings.NewReader(big))
+		if chunked {
+			req.ContentLength = -1
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("x-api-key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var shape map[string]any
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("Content-Type") != "application/json" ||
+			json.Unmarshal(b, &shape) != nil || len(shape) != 1 || shape["error"] == nil {
+			t.Errorf("a 1 MB decision request (chunked %v): %d %s %.200s, want 413 {\"error\": …}", chunked, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
+	}
+
+	req, _ := http.NewRequest(http.MethodPost, p.srv.URL+"/api/partners/v1/things", strings.NewReader(big))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var problem struct {
+		Type   string `json:"type"`
+		Title  string `json:"title"`
+		Status int    `json:"status"`
+	}
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		json.Unmarshal(b, &problem) != nil || problem.Status != http.StatusRequestEntityTooLarge || problem.Title == "" || problem.Type == "" {
+		t.Errorf("a 1 MB body to another /api route: %d %s %.200s, want 413 problem+json", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"prequal/api"
 	"prequal/lending"
 	"prequal/platform"
 )
@@ -17,6 +18,7 @@ func (s *Server) routes(e *echo.Echo) {
 		// rule names; multipart only where a rule takes it (none does yet).
 		limitBodies(
 			bodyRule{prefix: "/callbacks/platform/", limit: platform.MaxCallbackBytes},
+			bodyRule{prefix: "/api/", limit: api.MaxBodyBytes},
 		))
 
 	e.GET("/static/*", echo.WrapHandler(s.cfg.Static))
@@ -40,7 +42,7 @@ func (s *Server) routes(e *echo.Echo) {
 	// api: every JSON API for machines, with its own route table in
 	// api/routes.go (today the Credit Decision API, seed 002, at /api/v1/...).
 	// Only API keys authenticate there, never a cookie; errors render as the
-	// API's JSON (errors.go hands every /api/ path to api.WriteError).
+	// API's JSON (errors.go hands every /api/ path to the API's WriteError).
 	s.api.Mount(e.Group("/api"))
 
 	// QA (stage only: in production these routes do not exist)
