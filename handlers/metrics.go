@@ -13,13 +13,15 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"prequal/lending"
 	"prequal/store"
 )
 
 var startedAt = time.Now()
 
 // metrics is GET /metrics in the Prometheus text format: applications by lead
-// and review status, and the process's goroutines, heap and uptime. Aggregate
+// and review status, borrower emails by delivery status, and the process's
+// goroutines, heap and uptime. Aggregate
 // numbers only — nothing about any one borrower.
 func (s *Server) metrics(c echo.Context) error {
 	b, err := metricsText(c.Request().Context(), s.store)
@@ -37,6 +39,14 @@ func metricsText(ctx context.Context, st *store.Store) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	mailCounts, err := st.MailCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mail := map[string]int{}
+	for _, ms := range []lending.MailStatus{lending.MailQueued, lending.MailSent, lending.MailFailed, lending.MailSkipped} {
+		mail[string(ms)] = mailCounts[ms]
+	}
 	var b strings.Builder
 	gauge := func(name, help string) { fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name) }
 	labelled := func(name, label string, m map[string]int) {
@@ -53,6 +63,8 @@ func metricsText(ctx context.Context, st *store.Store) ([]byte, error) {
 	labelled("portal_applications", "lead_status", lead)
 	gauge("portal_applications_review", "Applications by officer review status.")
 	labelled("portal_applications_review", "review_status", review)
+	gauge("portal_mail_outbox", "Borrower emails by delivery status (queued: waiting for a first or further try).")
+	labelled("portal_mail_outbox", "status", mail)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	gauge("portal_goroutines", "Goroutines in the process.")

@@ -23,6 +23,8 @@ func strongProduction(t *testing.T) map[string]string {
 		"PORTAL_SESSION_KEYS": randomB64(64), "PORTAL_DATA_KEY": randomB64(store.DataKeySize),
 		"PLATFORM_CLIENT_ID": "portal-prod-client", "PLATFORM_CLIENT_SECRET": randomToken(24),
 		"PLATFORM_WEBHOOK_SECRET": string(platform.NewWebhookSecret()), "PLATFORM_CALLBACK_TOKEN": store.NewID(),
+		"PORTAL_SMTP_URL": "smtp://portal:relay-pw-7f3a9c@mail.partner-bank.net:587", "PORTAL_MAIL_FROM": "Partner Bank Loans <loans@partner-bank.net>",
+		"PORTAL_POSTAL_ADDRESS": "1 Partner Plaza, Suite 100, Springfield, IL 62701",
 	}
 }
 

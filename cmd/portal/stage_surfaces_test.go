@@ -86,6 +86,9 @@ func TestHostAllowList(t *testing.T) {
 		"PLATFORM_BASE_URL", "https://platform.invalid", "PORTAL_SESSION_KEYS", randomB64(64), "PORTAL_DATA_KEY", randomB64(32),
 		"PLATFORM_CLIENT_ID", "partner-7f3a9c", "PLATFORM_CLIENT_SECRET", randomToken(24),
 		"PLATFORM_WEBHOOK_SECRET", "whsec_"+randomB64(32), "PLATFORM_CALLBACK_TOKEN", randomToken(24),
+		"PORTAL_SMTP_URL", "smtp://portal:relay-pw-7f3a9c@mail.partner-bank.net:587",
+		"PORTAL_MAIL_FROM", "Partner Bank Loans <loans@partner-bank.net>",
+		"PORTAL_POSTAL_ADDRESS", "1 Partner Plaza, Suite 100, Springfield, IL 62701",
 	))
 	for _, tt := range []struct {
 		path, host string
