@@ -30,7 +30,7 @@ func productionMail() map[string]string {
 func TestProductionMailSettings(t *testing.T) {
 	base := map[string]string{
 		"PORTAL_ENV": "production", "PORTAL_DATA_DIR": t.TempDir(), "PORTAL_BASE_URL": "https://rates.partner.example",
-		"PLATFORM_BASE_URL": "https://platform.invalid/api",
+		"PLATFORM_BASE_URL":   "https://platform.invalid/api",
 		"PORTAL_SESSION_KEYS": randomB64(64), "PORTAL_DATA_KEY": randomB64(store.DataKeySize),
 		"PLATFORM_CLIENT_ID": "portal-prod-client", "PLATFORM_CLIENT_SECRET": randomToken(24),
 		"PLATFORM_WEBHOOK_SECRET": string(platform.NewWebhookSecret()), "PLATFORM_CALLBACK_TOKEN": store.NewID(),
