@@ -113,6 +113,8 @@ func statusDetail(status int) string {
 		return msgRateLimited
 	case http.StatusNotFound:
 		return "Not found."
+	case http.StatusRequestEntityTooLarge:
+		return "Request body must not be larger than " + strconv.Itoa(MaxBodyBytes) + " bytes."
 	}
 	if status >= 500 {
 		return msgInternal
@@ -136,6 +138,8 @@ func problemFor(err error) *Problem {
 		code = he.Code
 	case errors.Is(err, store.ErrNotFound):
 		code = http.StatusNotFound
+	case errors.As(err, new(*http.MaxBytesError)): // read past the route's body cap
+		code = http.StatusRequestEntityTooLarge
 	}
 	return StatusProblem(code)
 }

@@ -11,6 +11,7 @@ import (
 
 	"prequal/correlation"
 	"prequal/lending"
+	"prequal/stage"
 	"prequal/store"
 	"prequal/views"
 )
@@ -61,7 +62,7 @@ func (s *Server) applyForm(c echo.Context) error {
 		return err
 	}
 	v := s.applyView(lending.ApplicationForm{}, nil)
-	if sc, ok := s.stageScenario(c.QueryParam("scenario")); ok {
+	if sc, ok := s.stageScenario(c.QueryParam(stage.FieldScenario)); ok {
 		v.Form, v.Scenario, v.ScenarioSSN = lending.ApplicationForm(sc.Form), sc.ID, sc.Form[lending.FieldSSN]
 	}
 	return render(c, http.StatusOK, views.Apply(v))
@@ -89,7 +90,7 @@ func (s *Server) applySubmit(c echo.Context) error {
 	applicant, errs := form.Validate(s.now())
 	if len(errs) > 0 {
 		v := s.applyView(form, errs)
-		if sc, ok := s.stageScenario(c.FormValue("scenario")); ok {
+		if sc, ok := s.stageScenario(c.FormValue(stage.FieldScenario)); ok {
 			v.Scenario = sc.ID
 		}
 		v.SSNCleared = form.Get(lending.FieldSSN) != ""
@@ -133,7 +134,7 @@ func (s *Server) applySubmit(c echo.Context) error {
 // isTestApplication reports whether the form was started from a QA scenario
 // (stage only; production never flags applications as test data).
 func (s *Server) isTestApplication(c echo.Context) bool {
-	_, ok := s.stageScenario(c.FormValue("scenario"))
+	_, ok := s.stageScenario(c.FormValue(stage.FieldScenario))
 	return ok
 }
 

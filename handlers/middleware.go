@@ -41,12 +41,19 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 // statusPollRoute is the checking-rates poll's route as routes.go registers it.
 const statusPollRoute = "/applications/:id/status"
 
+// sandboxRoute is the embedded stage platform's route.
+const sandboxRoute = "/sandbox/*"
+
 // requestLogLevel is Info for every request but a poll that found the borrower
 // still waiting: each waiting borrower sends one every few seconds, so those
 // lines would be most of the log and say nothing (Debug). A poll that ends the
-// wait, and every failure, is still logged.
+// wait, and every failure, is still logged. The embedded stage platform's
+// calls are Debug too: it logs each of them itself.
 func requestLogLevel(route string, status int) slog.Level {
 	if route == statusPollRoute && status == http.StatusOK {
+		return slog.LevelDebug
+	}
+	if route == sandboxRoute { // the stage platform logs its own calls
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo
@@ -54,16 +61,23 @@ func requestLogLevel(route string, status int) slog.Level {
 
 // securityHeaders sets the headers every response carries. Pages are no-store:
 // almost every one shows personal data, and a shared computer must not keep them.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		for _, kv := range securityHeaderValues {
-			h[kv.name] = kv.value
+// Production, always served over https, also tells browsers never to use plain
+// http for the site again (HSTS).
+func securityHeaders(production bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			for _, kv := range securityHeaderValues {
+				h[kv.name] = kv.value
+			}
+			if production {
+				h[hsts.name] = hsts.value
+			}
+			if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+				h["Cache-Control"] = noStore
+			}
+			return next(c)
 		}
-		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
-			h["Cache-Control"] = noStore
-		}
-		return next(c)
 	}
 }
 
@@ -91,6 +105,10 @@ var (
 		sharedHeader("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
 	}
 	noStore = sharedHeader("Cache-Control", "no-store").value
+	// hsts: two years, the preload lists' minimum. Subdomains are left to the
+	// operator (the proxy can add includeSubDomains): the portal may share a
+	// domain with sites it does not know.
+	hsts = sharedHeader("Strict-Transport-Security", "max-age=63072000")
 )
 
 // crossOrigin refuses state-changing browser requests from other origins using

@@ -1,20 +1,30 @@
 package handlers
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
+	"prequal/api"
 	"prequal/lending"
+	"prequal/platform"
 )
 
 // routes is the portal's one route table: every route, its method and its
 // middleware, top to bottom.
 func (s *Server) routes(e *echo.Echo) {
-	e.Use(recoverPanics, s.requestLog, securityHeaders, crossOrigin())
+	e.Use(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production), s.allowHosts, crossOrigin(),
+		// Request bodies: defaultBodyLimit (64 KiB) on every route but those a
+		// rule names; multipart only where a rule takes it (none does yet).
+		limitBodies(
+			bodyRule{prefix: "/callbacks/platform/", limit: platform.MaxCallbackBytes},
+			bodyRule{prefix: "/api/", limit: api.MaxBodyBytes},
+		))
 
 	e.GET("/static/*", echo.WrapHandler(s.cfg.Static))
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metrics)
+	e.GET("/metrics", s.metrics, s.metricsAccess)
 
 	// borrowers
 	e.GET("/", s.home)
@@ -58,6 +68,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// QA (stage only: in production these routes do not exist)
 	if !s.cfg.Production {
+		s.mountSandbox(e)
 		e.GET("/qa", s.qaPage)
 		e.GET("/qa/scenarios.json", s.qaScenariosJSON)
 		e.POST("/qa/controls", s.qaSetControls)
@@ -99,4 +110,12 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/api-keys/:id/revoke", s.adminRevokeAPIKey, manageKeys)
 	admin.GET("/partners", s.adminPartners, manageKeys)
 	admin.POST("/partners/:id/:action", s.adminPartnerAction, manageKeys)
+}
+
+// mountSandbox serves the embedded stage platform at /sandbox (stage only),
+// behind the middleware above; the portal itself still reaches it over HTTP.
+func (s *Server) mountSandbox(e *echo.Echo) {
+	if s.cfg.Sandbox != nil {
+		e.Any(sandboxRoute, echo.WrapHandler(http.StripPrefix("/sandbox", s.cfg.Sandbox)))
+	}
 }

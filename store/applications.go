@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"prequal/lending"
@@ -66,14 +67,23 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 			return err
 		}
 
-		facts, err := screeningFacts(ctx, tx, fingerprint, a, in.ClientIP, in.IsTest, now)
+		facts, err := screeningFacts(ctx, tx, fingerprint, a, in, now)
 		if err != nil {
 			return err
 		}
 		created = true
-		hits := lending.Screen(facts)
+		var holds, flags []lending.ScreeningHit
+		identityQuestioned := false
+		for _, h := range lending.Screen(facts) {
+			if h.Holds() {
+				holds = append(holds, h)
+			} else {
+				flags = append(flags, h)
+			}
+			identityQuestioned = identityQuestioned || h.QuestionsIdentity()
+		}
 		review := lending.ReviewPending
-		if len(hits) > 0 {
+		if len(holds) > 0 {
 			review = lending.ReviewManualReview
 		}
 
@@ -82,8 +92,9 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 			requested_amount_cents, loan_purpose, first_name, last_name, email, phone, dob,
 			ssn_sealed, ssn_last4, ssn_fingerprint, street, unit, city, state, zipcode,
 			employment_status, income_yearly_cents, housing_type, housing_monthly_cents, credit_rating, client_ip,
-			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms, channel, partner_id
-		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?,?)`,
+			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms, channel, partner_id,
+			email_velocity_key, ssn_identity_unconfirmed
+		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?)`,
 			id, in.SessionID, in.IdempotencyKey, in.CorrelationID, "pl_"+NewID(), in.IsTest, ms(now), ms(now),
 			int64(a.RequestedAmount), a.LoanPurpose, a.FirstName, a.LastName, a.Email, a.Phone, a.DOB.Format(time.DateOnly),
 			sealedSSN, a.SSNLast4(), fingerprint,
@@ -91,6 +102,7 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 			a.EmploymentStatus, int64(a.IncomeYearly), a.HousingType, int64(a.HousingMonthly), a.CreditRating, in.ClientIP,
 			string(lending.LeadCreated), ms(now), ms(now.Add(in.LeadTimeout)), string(review), ms(now),
 			string(in.Channel), nullString(in.PartnerID),
+			lending.VelocityEmail(a.Email), identityQuestioned,
 		)
 		if err != nil {
 			return err
@@ -118,16 +130,15 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 		if err := s.enqueueMail(ctx, tx, id, a.Email, lending.MailReceived, "", now); err != nil {
 			return err
 		}
-		if len(hits) > 0 {
-			detail := ""
-			for i, h := range hits {
-				if i > 0 {
-					detail += "; "
-				}
-				detail += h.Description()
+		if len(flags) > 0 {
+			if err := s.addEvent(ctx, tx, id, now, lending.Event{Kind: lending.EventFlaggedForReview, Source: lending.SourceSystem,
+				Detail: describeHits(flags)}); err != nil {
+				return err
 			}
+		}
+		if len(holds) > 0 {
 			return s.addEvent(ctx, tx, id, now, lending.Event{Kind: lending.EventHeldForReview, Source: lending.SourceSystem,
-				StatusFrom: string(lending.ReviewPending), StatusTo: string(lending.ReviewManualReview), Detail: detail})
+				StatusFrom: string(lending.ReviewPending), StatusTo: string(lending.ReviewManualReview), Detail: describeHits(holds)})
 		}
 		return s.enqueueSubmit(ctx, tx, id, now)
 	})
@@ -141,29 +152,53 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 	return app, created, nil
 }
 
+// describeHits is the officers' sentence for each hit, in one line.
+func describeHits(hits []lending.ScreeningHit) string {
+	var b strings.Builder
+	for i, h := range hits {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(h.Description())
+	}
+	return b.String()
+}
+
+// identityDiffers is the SQL condition "this stored application gives another
+// name or date of birth than the new one" (arguments: first name, last name, dob).
+const identityDiffers = `(lower(first_name) <> lower(?) OR lower(last_name) <> lower(?) OR dob <> ?)`
+
 // screeningFacts gathers what lending.Screen decides from. The velocity counts
 // stop at the rule's limit — Screen only asks whether it is reached, and an
 // address behind which many people apply (an office, a carrier's NAT) would
 // otherwise cost a count over all its applications of the hour on every
 // submit — and are not taken at all for QA test data, which they do not apply to.
-func screeningFacts(ctx context.Context, tx *sql.Tx, fingerprint string, a lending.Applicant, ip string, isTest bool, now time.Time) (lending.ScreeningFacts, error) {
-	f := lending.ScreeningFacts{TestData: isTest}
+func screeningFacts(ctx context.Context, tx *sql.Tx, fingerprint string, a lending.Applicant, in NewApplication, now time.Time) (lending.ScreeningFacts, error) {
+	f := lending.ScreeningFacts{TestData: in.IsTest}
 	hourAgo := ms(now.Add(-time.Hour))
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM applications WHERE ssn_fingerprint = ?
-		AND (lower(first_name) <> lower(?) OR lower(last_name) <> lower(?) OR dob <> ?))`,
-		fingerprint, a.FirstName, a.LastName, a.DOB.Format(time.DateOnly)).Scan(&f.SSNSeenWithOtherIdentity)
-	if err != nil || isTest {
+	mailbox, dob := lending.VelocityEmail(a.Email), a.DOB.Format(time.DateOnly)
+	err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM applications WHERE ssn_fingerprint = ? AND `+identityDiffers+`
+			AND (session_id = ? OR email_velocity_key = ?)),
+		EXISTS (SELECT 1 FROM applications WHERE ssn_fingerprint = ? AND `+identityDiffers+`
+			AND session_id <> ? AND email_velocity_key <> ?
+			AND (ssn_identity_unconfirmed = 0 OR review_status = ?) AND review_status NOT IN (?, ?))`,
+		fingerprint, a.FirstName, a.LastName, dob, in.SessionID, mailbox,
+		fingerprint, a.FirstName, a.LastName, dob, in.SessionID, mailbox,
+		string(lending.ReviewApproved), string(lending.ReviewDenied), string(lending.ReviewCanceled),
+	).Scan(&f.SSNReusedByApplicant, &f.SSNSeenWithOtherIdentity)
+	if err != nil || in.IsTest {
 		return f, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications
-		WHERE email = ? AND created_at_ms >= ? LIMIT ?)`,
-		a.Email, hourAgo, lending.MaxApplicationsPerEmailPerHour).Scan(&f.ApplicationsFromEmailLastHour); err != nil {
+		WHERE email_velocity_key = ? AND created_at_ms >= ? LIMIT ?)`,
+		mailbox, hourAgo, lending.MaxApplicationsPerEmailPerHour).Scan(&f.ApplicationsFromEmailLastHour); err != nil {
 		return f, err
 	}
-	if ip != "" {
+	if in.ClientIP != "" {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications
 			WHERE client_ip = ? AND created_at_ms >= ? LIMIT ?)`,
-			ip, hourAgo, lending.MaxApplicationsPerIPPerHour).Scan(&f.ApplicationsFromIPLastHour); err != nil {
+			in.ClientIP, hourAgo, lending.MaxApplicationsPerIPPerHour).Scan(&f.ApplicationsFromIPLastHour); err != nil {
 			return f, err
 		}
 	}

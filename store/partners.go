@@ -127,61 +127,25 @@ func ensurePartner(ctx context.Context, tx *sql.Tx, id string, now time.Time) (l
 // dashboard tells a pending or suspended partner where it stands.
 func (s *Store) PartnerSignIn(ctx context.Context, a SignInAttempt) (lending.Partner, error) {
 	email := truncate(lending.NormalizePartnerEmail(a.Email), lending.MaxEmailLength)
-	keys := partnerThrottleKeys(email, a.IP)
-	audit := AuditEntry{OfficerEmail: "partner:" + email, Action: AuditPartnerSignIn, IP: a.IP, UserAgent: a.UserAgent}
-
-	var wait time.Duration
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.now().UTC()
-		var err error
-		if wait, err = blockedFor(ctx, tx, keys, now); err != nil || wait > 0 {
-			if err == nil {
-				audit.Outcome = OutcomeThrottled
-				err = addAudit(ctx, tx, now, audit)
-			}
+	var p lending.Partner
+	err := s.checkSignIn(ctx, signInCheck{
+		keys:     partnerThrottleKeys(email, a.IP),
+		password: a.Password,
+		audit:    AuditEntry{OfficerEmail: "partner:" + email, Action: AuditPartnerSignIn, IP: a.IP, UserAgent: a.UserAgent},
+		find: func(ctx context.Context) (string, error) {
+			var hash string
+			var err error
+			p, err = scanPartner(s.r.QueryRowContext(ctx, `SELECT `+partnerColumns+`, password_hash FROM partners WHERE email = ?`, email), &hash)
+			return hash, err
+		},
+		succeeded: func(ctx context.Context, tx *sql.Tx, now time.Time, _ *AuditEntry) error {
+			p.LastSignInAt = now
+			_, err := tx.ExecContext(ctx, `UPDATE partners SET last_sign_in_at_ms = ? WHERE id = ?`, ms(now), p.ID)
 			return err
-		}
-		return countFailure(ctx, tx, keys, now)
+		},
 	})
 	if err != nil {
 		return lending.Partner{}, fmt.Errorf("store.PartnerSignIn: %w", err)
-	}
-	if wait > 0 {
-		return lending.Partner{}, &ThrottledError{RetryAfter: wait}
-	}
-
-	var hash string
-	p, err := scanPartner(s.r.QueryRowContext(ctx, `SELECT `+partnerColumns+`, password_hash FROM partners WHERE email = ?`, email), &hash)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return lending.Partner{}, fmt.Errorf("store.PartnerSignIn: %w", err)
-	}
-	if errors.Is(err, ErrNotFound) || hash == "" {
-		dummyHashOnce.Do(func() { dummyHash = HashPassword("not the password of anyone") })
-		hash = dummyHash
-	}
-	ok := VerifyPassword(a.Password, hash) && p.ID != ""
-
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		now := s.now().UTC()
-		if !ok {
-			audit.Outcome = OutcomeFailed
-			return addAudit(ctx, tx, now, audit)
-		}
-		if err := forgiveAttempt(ctx, tx, keys); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE partners SET last_sign_in_at_ms = ? WHERE id = ?`, ms(now), p.ID); err != nil {
-			return err
-		}
-		p.LastSignInAt = now
-		audit.Outcome = OutcomeOK
-		return addAudit(ctx, tx, now, audit)
-	})
-	if err != nil {
-		return lending.Partner{}, fmt.Errorf("store.PartnerSignIn: %w", err)
-	}
-	if !ok {
-		return lending.Partner{}, ErrBadCredentials
 	}
 	return p, nil
 }
@@ -189,7 +153,7 @@ func (s *Store) PartnerSignIn(ctx context.Context, a SignInAttempt) (lending.Par
 // partnerThrottleKeys are the officers' throttle keys with the account counted
 // apart from an officer account of the same email.
 func partnerThrottleKeys(email, ip string) []string {
-	keys := throttleKeys(email, ip)
+	keys := lending.SignInThrottleKeys(email, ip)
 	keys[0] = "partner-" + keys[0]
 	return keys
 }

@@ -457,6 +457,8 @@ func eventLabel(kind string) string {
 		return "Retry requested"
 	case lending.EventHeldForReview:
 		return "Held for review"
+	case lending.EventFlaggedForReview:
+		return "Flagged for officers"
 	case lending.EventReviewDecided:
 		return "Review decided"
 	case lending.EventEmailSent:
