@@ -83,6 +83,19 @@ type Review struct {
 	OtherText string   // the officer's words for AdverseReasonOther
 	DecidedBy string   // email of the officer who decided
 	Note      string   // the officer's internal note on the decision (never shown to the borrower)
+
+	// Answer is the borrower's answer to the offers (accepted, declined,
+	// expired; "" none yet), AnswerReason a declining borrower's reason
+	// (DeclineReasons, "" none given), AnswerAt when.
+	Answer       CustomerAnswer
+	AnswerReason string
+	AnswerAt     time.Time
+}
+
+// StatusFacts are the application's facts for CreditStatus and LineOfCreditStatus.
+func (a Application) StatusFacts() StatusFacts {
+	return StatusFacts{Review: a.Review.Status, Lead: a.Lead.Status, LeadSubmitted: !a.Lead.SubmittedAt.IsZero(),
+		Answer: a.Review.Answer}
 }
 
 // Journey derives what the borrower sees next from the application (seed 001).

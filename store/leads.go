@@ -652,7 +652,8 @@ func (s *Store) RetryLead(ctx context.Context, applicationID string, leadTimeout
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_attempt = ?, lead_status = ?, lead_uuid = NULL,
 			lead_submitted_at_ms = NULL, lead_status_at_ms = ?, lead_terminal_at_ms = NULL, lead_deadline_ms = ?,
 			last_callback_at_ms = NULL, next_poll_at_ms = NULL, submit_error = '', adverse_action_notice = NULL,
-			selected_product_id = NULL, selected_at_ms = NULL, updated_at_ms = ? WHERE id = ?`,
+			selected_product_id = NULL, selected_at_ms = NULL, customer_answer = '', customer_answer_reason = '',
+			customer_answer_at_ms = NULL, updated_at_ms = ? WHERE id = ?`,
 			attempt+1, string(lending.LeadCreated), ms(now), ms(now.Add(leadTimeout)), ms(now), applicationID); err != nil {
 			return err
 		}

@@ -69,7 +69,8 @@ func (s *Store) ApplyOfficerAction(ctx context.Context, r OfficerActionRequest) 
 			ev.Detail = fmt.Sprintf("Resubmitted as attempt %d. Note: %s", app.Lead.Attempt+1, note)
 		case lending.OfficerUnlockOffers:
 			if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_status = ?, lead_status_at_ms = ?,
-				selected_product_id = NULL, selected_at_ms = NULL, updated_at_ms = ? WHERE id = ? AND lead_status = ?`,
+				selected_product_id = NULL, selected_at_ms = NULL, customer_answer = '', customer_answer_reason = '',
+				customer_answer_at_ms = NULL, updated_at_ms = ? WHERE id = ? AND lead_status = ?`,
 				string(lending.LeadOffersFound), ms(now), ms(now), app.ID, string(lending.LeadProductSelected)); err != nil {
 				return err
 			}
@@ -102,7 +103,8 @@ func (s *Store) resubmitLead(ctx context.Context, tx *sql.Tx, app lending.Applic
 	res, err := tx.ExecContext(ctx, `UPDATE applications SET lead_attempt = ?, lead_status = ?, lead_uuid = NULL,
 		lead_submitted_at_ms = NULL, lead_status_at_ms = ?, lead_terminal_at_ms = NULL, lead_deadline_ms = ?,
 		last_callback_at_ms = NULL, next_poll_at_ms = NULL, submit_error = '', adverse_action_notice = NULL,
-		selected_product_id = NULL, selected_at_ms = NULL, updated_at_ms = ? WHERE id = ? AND lead_attempt = ?`,
+		selected_product_id = NULL, selected_at_ms = NULL, customer_answer = '', customer_answer_reason = '',
+		customer_answer_at_ms = NULL, updated_at_ms = ? WHERE id = ? AND lead_attempt = ?`,
 		next, string(lending.LeadCreated), ms(now), ms(now.Add(leadTimeout)), ms(now), app.ID, app.Lead.Attempt)
 	if err != nil {
 		return err
