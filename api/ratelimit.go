@@ -69,6 +69,10 @@ type rateGroup string
 // has it); each later API adds its group, with the default limit.
 const (
 	rateDecision rateGroup = "decision"
+	// rateCreditApplications is seed 003's credit applications API.
+	rateCreditApplications rateGroup = "credit-applications"
+	// rateLineOfCredit is seed 004's Line-of-Credit applications API.
+	rateLineOfCredit rateGroup = "applications"
 )
 
 // rateLimit counts the principal's request against its key's budget in group

@@ -27,6 +27,16 @@ func (a *API) Mount(g *echo.Group) {
 	g.POST("/v1/decision", a.decision, decision...)
 	g.POST("/v1/score", a.score, decision...)
 	g.GET("/v1/usage", a.usageStats, decision...)
+
+	// Line-of-Credit applications (seed 004): problem+json errors. Creating
+	// takes an optional Idempotency-Key.
+	locRead := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateLineOfCredit), requireScope(lending.ScopeApplicationsRead)}
+	locWrite := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateLineOfCredit), requireScope(lending.ScopeApplicationsWrite),
+		a.idempotent(IdempotencyOptional)}
+	g.POST("/v1/applications", a.createLoCApplication, locWrite...)
+	g.GET("/v1/applications", a.listLoCApplications, locRead...)
+	g.GET("/v1/applications/:id", a.getLoCApplication, locRead...)
+	g.PATCH("/v1/applications/:id", a.patchLoCApplication, locWrite...)
 }
 
 // errorShapes says which error shape answers under which path (the longest

@@ -48,7 +48,7 @@ func newTestAPI(t testing.TB, opts ...func(*Config)) *testAPI {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st,
+		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st, Credit: st,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, o := range opts {

@@ -149,6 +149,13 @@ const (
 	EventEmailFailed         = "email_failed"
 	EventEmailSkipped        = "email_skipped"
 	EventResumeLinkUsed      = "resume_link_used"
+	// EventCreditApplicationChanged: a partner's credit application about
+	// this application changed status (seed 003 cancel, seed 004 PATCH).
+	EventCreditApplicationChanged = "credit_application_changed"
+	// EventOffersDeclined: the borrower chose "None of these work for me".
+	EventOffersDeclined = "offers_declined"
+	// EventOffersExpired: no offer was chosen within PORTAL_OFFER_TTL.
+	EventOffersExpired = "offers_expired"
 )
 
 // MaxRejectedCallbackEventsPerHour is how many callback_rejected events one
@@ -166,6 +173,7 @@ const (
 	SourcePoller   = "poller"
 	SourceOfficer  = "officer"
 	SourceSystem   = "system"
+	SourcePartner  = "partner" // a partner's API key (credit applications)
 )
 
 // WaitingSince is when the borrower's current wait began: the application's
