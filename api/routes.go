@@ -28,6 +28,19 @@ func (a *API) Mount(g *echo.Group) {
 	g.POST("/v1/score", a.score, decision...)
 	g.GET("/v1/usage", a.usageStats, decision...)
 
+	// Credit applications (seed 003): JSON:API 1.1 (content negotiation, its
+	// error objects: errorShapes), an optional Idempotency-Key besides the
+	// idempotencyKey attribute.
+	creditRead := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateCreditApplications),
+		requireScope(lending.ScopeCreditApplicationsRead), jsonAPINegotiation}
+	creditWrite := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateCreditApplications),
+		requireScope(lending.ScopeCreditApplicationsWrite), jsonAPINegotiation, a.idempotent(IdempotencyOptional)}
+	g.POST("/credit-applications", a.createCreditApplication, creditWrite...)
+	g.GET("/credit-applications", a.listCreditApplications, creditRead...)
+	g.GET("/credit-applications/:id", a.getCreditApplication, creditRead...)
+	g.PATCH("/credit-applications/:id", a.patchCreditApplication, creditWrite...)
+	g.POST("/credit-applications/:id/cancel", a.cancelCreditApplication, creditWrite...)
+
 	// Line-of-Credit applications (seed 004): problem+json errors. Creating
 	// takes an optional Idempotency-Key.
 	locRead := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateLineOfCredit), requireScope(lending.ScopeApplicationsRead)}
@@ -49,4 +62,5 @@ var errorShapes = []struct {
 	{"/api/v1/decision", Seed002Errors},
 	{"/api/v1/score", Seed002Errors},
 	{"/api/v1/usage", Seed002Errors},
+	{"/api/credit-applications", JSONAPIErrors},
 }

@@ -15,9 +15,9 @@ type StatusFacts struct {
 	// the sponsor bank or a cancel).
 	Review ReviewStatus
 	// ApplicationReview is the review status of the portal application a
-	// credit application evaluates ("" when it evaluates none): its denial or
-	// cancellation carries over (seed 003: a canceled application cancels its
-	// credit application).
+	// credit application evaluates ("" when it evaluates none): its decision
+	// carries over (seed 003: a canceled application cancels its credit
+	// application).
 	ApplicationReview ReviewStatus
 	// Lead is the platform's lead status of the application evaluated ("": none
 	// to follow), LeadSubmitted whether it reached the platform.
@@ -43,7 +43,8 @@ const (
 //
 //   - a stored decision is final: Canceled, Denied or Approved (an officer's,
 //     a partner's or the sponsor bank's);
-//   - the evaluated application's denial or cancellation carries over;
+//   - the evaluated application's decision (an officer's approval, denial or
+//     cancellation) carries over;
 //   - the platform's answer decides: offers found (or one chosen) is Approved,
 //     with the largest amount offered as the approved credit limit; no offers is
 //     Denied;
@@ -56,7 +57,7 @@ func CreditStatus(f StatusFacts) ReviewStatus {
 	switch {
 	case f.Review.Final():
 		return f.Review
-	case f.ApplicationReview == ReviewCanceled || f.ApplicationReview == ReviewDenied:
+	case f.ApplicationReview.Final():
 		return f.ApplicationReview
 	case f.Lead == LeadOffersFound || f.Lead == LeadProductSelected:
 		return ReviewApproved

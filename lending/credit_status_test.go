@@ -31,6 +31,7 @@ func TestCreditStatus(t *testing.T) {
 		{"canceled", StatusFacts{Review: ReviewCanceled, Lead: LeadOffersFound}, ReviewCanceled, LoCCanceled},
 		{"application canceled", StatusFacts{Review: ReviewCreated, ApplicationReview: ReviewCanceled}, ReviewCanceled, LoCCanceled},
 		{"application denied", StatusFacts{Review: ReviewCreated, ApplicationReview: ReviewDenied}, ReviewDenied, LoCDenied},
+		{"application approved", StatusFacts{Review: ReviewCreated, ApplicationReview: ReviewApproved}, ReviewApproved, LoCApproved},
 	}
 	for _, c := range cases {
 		if got := CreditStatus(c.f); got != c.credit {

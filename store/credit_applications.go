@@ -52,6 +52,22 @@ type CreditApplication struct {
 	// Customer is the customer its application's approval made ("" when the
 	// application is not approved): seed 003's customer relationship.
 	Customer string
+	// RequestedAmount is its application's request, LargestOffer the largest
+	// amount the platform's lenders offered for it (0: none).
+	RequestedAmount, LargestOffer lending.Cents
+}
+
+// ApprovedCreditLimit is the credit limit of an approved credit application:
+// the largest amount offered, or without offers (approved by an officer, a
+// partner or the sponsor bank) the amount requested; 0 when not approved.
+func (c CreditApplication) ApprovedCreditLimit() lending.Cents {
+	switch {
+	case c.Status() != lending.ReviewApproved:
+		return 0
+	case c.LargestOffer > 0:
+		return c.LargestOffer
+	}
+	return c.RequestedAmount
 }
 
 // Status is its seed 003 status.
@@ -160,7 +176,8 @@ func (s *Store) CreateCreditApplication(ctx context.Context, in NewCreditApplica
 const creditColumns = `c.id, c.kind, c.partner_id, c.application_id, c.customer_id, c.lending_program_id,
 	coalesce(c.idempotency_key, ''), c.review_status, c.customer_answer, c.review_reasons, c.submitted_at_ms, c.notice_at_ms,
 	c.attributes, c.applicants, c.created_at_ms, c.updated_at_ms,
-	a.review_status, a.lead_status, a.lead_submitted_at_ms, a.customer_answer`
+	a.review_status, a.lead_status, a.lead_submitted_at_ms, a.customer_answer, a.requested_amount_cents,
+	coalesce((SELECT max(loan_amount_cents) FROM products WHERE application_id = a.id), 0)`
 
 func scanCreditApplication(row rowScanner) (CreditApplication, error) {
 	var (
@@ -170,10 +187,11 @@ func scanCreditApplication(row rowScanner) (CreditApplication, error) {
 		appReview, lead, appAnswer      string
 		submitted, notice, appSubmitted sql.NullInt64
 		createdMS, updatedMS            int64
+		requested, largest              int64
 	)
 	err := row.Scan(&c.ID, &kind, &c.PartnerID, &c.ApplicationID, &c.CustomerID, &c.LendingProgramID,
 		&c.IdempotencyKey, &review, &answer, &reasons, &submitted, &notice, &attrs, &applicants, &createdMS, &updatedMS,
-		&appReview, &lead, &appSubmitted, &appAnswer)
+		&appReview, &lead, &appSubmitted, &appAnswer, &requested, &largest)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
@@ -184,6 +202,7 @@ func scanCreditApplication(row rowScanner) (CreditApplication, error) {
 	c.SubmittedAt, c.NoticeAt = fromNullMS(submitted), fromNullMS(notice)
 	c.Attributes, c.Applicants = json.RawMessage(attrs), json.RawMessage(applicants)
 	c.CreatedAt, c.UpdatedAt = fromMS(createdMS), fromMS(updatedMS)
+	c.RequestedAmount, c.LargestOffer = lending.Cents(requested), lending.Cents(largest)
 	app := lending.StatusFacts{Review: lending.ReviewStatus(appReview), Lead: lending.LeadStatus(lead),
 		LeadSubmitted: appSubmitted.Valid, Answer: lending.CustomerAnswer(appAnswer)}
 	c.Facts = creditFacts(c.Kind, c.Review, c.Answer, app)
@@ -223,6 +242,7 @@ type CreditFilter struct {
 	ApplicationID    string
 	CustomerID       string // cus_<id>: the credit applications about that customer's application
 	LendingProgramID string
+	PartnerID        string // the partner whose keys made them (an operator's filter)
 }
 
 // CreditApplications lists the credit applications v may see that match f,
@@ -241,6 +261,9 @@ func (s *Store) CreditApplications(ctx context.Context, v Visibility, f CreditFi
 	}
 	if f.CustomerID != "" {
 		where, args = append(where, "c.customer_id = ?"), append(args, f.CustomerID)
+	}
+	if f.PartnerID != "" {
+		where, args = append(where, "c.partner_id = ?"), append(args, f.PartnerID)
 	}
 	if f.LendingProgramID != "" {
 		where, args = append(where, "c.lending_program_id = ?"), append(args, f.LendingProgramID)
