@@ -34,6 +34,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/applications/:id", s.applicationPage)
 	e.GET("/applications/:id/status", s.applicationStatus)
 	e.POST("/applications/:id/offers/:productId/select", s.selectOffer)
+	e.POST("/applications/:id/offers/decline", s.declineOffers)
 	e.POST("/applications/:id/retry", s.retryApplication)
 	e.GET("/resume", s.resumeForm)
 	e.POST("/resume", s.resumeRequest)

@@ -389,7 +389,7 @@ func (s *Store) EnqueueOfferExpiryReminders(ctx context.Context, ttl time.Durati
 	after, upTo := lending.OffersDueForReminder(now, ttl)
 	// The cause as lending.MailCause spells it, built in SQL to find the rows without one.
 	const due = `a.lead_status = 'offers_found' AND a.lead_terminal_at_ms > ? AND a.lead_terminal_at_ms <= ?
-		AND a.review_status NOT IN ('Denied', 'Canceled')
+		AND a.review_status NOT IN ('Denied', 'Canceled') AND a.customer_answer = ''
 		AND NOT EXISTS (SELECT 1 FROM mail_outbox m
 			WHERE m.cause = '` + string(lending.MailOffersExpiring) + `:' || a.id || ':' || a.lead_attempt)`
 	args := []any{ms(after), ms(upTo)}

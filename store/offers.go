@@ -23,9 +23,9 @@ func (s *Store) SelectOffer(ctx context.Context, applicationID, productID string
 	now := s.now().UTC()
 	var chosen lending.Offer
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var status, selected string
-		err := tx.QueryRowContext(ctx, `SELECT lead_status, coalesce(selected_product_id, '') FROM applications WHERE id = ?`,
-			applicationID).Scan(&status, &selected)
+		var status, selected, answer string
+		err := tx.QueryRowContext(ctx, `SELECT lead_status, coalesce(selected_product_id, ''), customer_answer FROM applications WHERE id = ?`,
+			applicationID).Scan(&status, &selected, &answer)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -48,6 +48,8 @@ func (s *Store) SelectOffer(ctx context.Context, applicationID, productID string
 		}
 		chosen.AmountRange = lending.AmountRange(amountRange)
 		switch {
+		case answer == string(lending.AnswerDeclined) || answer == string(lending.AnswerExpired):
+			return ErrOfferLocked // declined or expired: seed 004's CREDIT_NOT_ACCEPTED_BY_CUSTOMER is final
 		case selected == productID:
 			return nil // the same choice again: nothing changes
 		case selected != "":
