@@ -148,6 +148,10 @@ func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 				Source: lending.SourceWorker, Detail: fmt.Sprintf("try %d: lead %s created for attempt %d, superseded by attempt %d",
 					in.Job.Tries, in.UUID, in.Attempt, attempt)})
 		}
+		before, err := takeStatusSnapshot(ctx, tx, in.Job.ApplicationID)
+		if err != nil {
+			return err
+		}
 		current := lending.LeadStatus(status)
 		next, changed := lending.NextLeadStatus(current, in.Status)
 		var nextPoll sql.NullInt64
@@ -180,7 +184,7 @@ func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 				return err
 			}
 		}
-		return nil
+		return s.emitStatusEvents(ctx, tx, in.Job.ApplicationID, before)
 	})
 	if err != nil {
 		return fmt.Errorf("store.RecordLeadCreated: %w", err)
@@ -347,10 +351,19 @@ func (s *Store) ApplyLeadUpdate(ctx context.Context, u LeadUpdate) (LeadUpdateRe
 
 		res.To, res.Changed = lending.NextLeadStatus(res.From, u.Status)
 		if res.Changed {
+			before, err := takeStatusSnapshot(ctx, tx, res.ApplicationID)
+			if err != nil {
+				return err
+			}
 			if err := s.setLeadStatus(ctx, tx, res.ApplicationID, res.To, now); err != nil {
 				return err
 			}
 			if err := storeLeadData(ctx, tx, res.ApplicationID, res.To, u, now); err != nil {
+				return err
+			}
+			// The platform's answer moves seeds 003/004's statuses: Pending →
+			// Approved (offers) or Denied (none), Approved → accepted (chosen).
+			if err := s.emitStatusEvents(ctx, tx, res.ApplicationID, before); err != nil {
 				return err
 			}
 		}

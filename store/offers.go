@@ -60,10 +60,17 @@ func (s *Store) SelectOffer(ctx context.Context, applicationID, productID string
 		if !changed {
 			return ErrOfferLocked
 		}
+		before, err := takeStatusSnapshot(ctx, tx, applicationID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_status = ?, lead_status_at_ms = ?,
 			selected_product_id = ?, selected_at_ms = ?, customer_answer = ?, customer_answer_reason = '', customer_answer_at_ms = ?,
 			updated_at_ms = ? WHERE id = ?`,
 			string(next), ms(now), productID, ms(now), string(lending.AnswerAccepted), ms(now), ms(now), applicationID); err != nil {
+			return err
+		}
+		if err := s.emitStatusEvents(ctx, tx, applicationID, before); err != nil {
 			return err
 		}
 		return s.addEvent(ctx, tx, applicationID, now, lending.Event{
