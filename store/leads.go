@@ -662,6 +662,10 @@ func (s *Store) RetryLead(ctx context.Context, applicationID string, leadTimeout
 		if lending.ReviewStatus(review).HoldsLead() || !lending.CanRetry(lending.LeadStatus(status)) {
 			return ErrCannotRetry
 		}
+		before, err := takeStatusSnapshot(ctx, tx, applicationID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_attempt = ?, lead_status = ?, lead_uuid = NULL,
 			lead_submitted_at_ms = NULL, lead_status_at_ms = ?, lead_terminal_at_ms = NULL, lead_deadline_ms = ?,
 			last_callback_at_ms = NULL, next_poll_at_ms = NULL, submit_error = '', adverse_action_notice = NULL,
@@ -677,6 +681,9 @@ func (s *Store) RetryLead(ctx context.Context, applicationID string, leadTimeout
 			return err
 		}
 		if err := s.enqueueSubmit(ctx, tx, applicationID, now); err != nil {
+			return err
+		}
+		if err := s.emitStatusEvents(ctx, tx, applicationID, before); err != nil {
 			return err
 		}
 		return s.addEvent(ctx, tx, applicationID, now, lending.Event{Kind: lending.EventRetryRequested, Source: source,

@@ -54,6 +54,10 @@ func (s *Store) ApplyOfficerAction(ctx context.Context, r OfficerActionRequest) 
 		if ok, why := lending.OfficerActionAllowed(r.Action, app); !ok {
 			return fmt.Errorf("%w: %s", ErrActionRefused, why)
 		}
+		before, err := takeStatusSnapshot(ctx, tx, app.ID)
+		if err != nil {
+			return err
+		}
 		ev := lending.Event{Kind: lending.EventOfficerAction, Source: lending.SourceOfficer, Actor: r.By.Officer.Email}
 		switch r.Action {
 		case lending.OfficerRepoll:
@@ -80,6 +84,9 @@ func (s *Store) ApplyOfficerAction(ctx context.Context, r OfficerActionRequest) 
 			return fmt.Errorf("%w: unknown action %q", ErrActionRefused, r.Action)
 		}
 		if err := s.addEvent(ctx, tx, app.ID, now, ev); err != nil {
+			return err
+		}
+		if err := s.emitStatusEvents(ctx, tx, app.ID, before); err != nil {
 			return err
 		}
 		return addAudit(ctx, tx, now, AuditEntry{OfficerID: r.By.Officer.ID, OfficerEmail: r.By.Officer.Email,

@@ -39,6 +39,14 @@ func TestLeadLifecycleEmitsStatusEvents(t *testing.T) {
 	if got := partnerEventTypes(t, s, app.ID); !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)
 	}
+	// An officer's unlock takes the acceptance back: CREDIT_APPROVED again.
+	if _, err := s.ApplyOfficerAction(ctx, OfficerActionRequest{ApplicationID: app.ID, Action: lending.OfficerUnlockOffers,
+		Note: "chose by mistake", By: admByOfficer(), LeadTimeout: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if got := partnerEventTypes(t, s, app.ID); got[len(got)-1] != "application.CREDIT_APPROVED" {
+		t.Errorf("after the unlock: %v", got)
+	}
 	// A lead with no offers is Denied.
 	other := admCreate(t, s)
 	job, _ = s.ClaimSubmitJob(ctx, "test", time.Minute)
