@@ -62,8 +62,18 @@ browser: ## make sure Debian's chromium is there (installed under CI=true)
 		fi; \
 	fi
 
+.PHONY: wrk
+wrk: ## make sure Debian's wrk is there for make bench (installed when missing under CI=true)
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		if [ "$${CI:-}" = "true" ]; then \
+			echo "installing wrk (CI)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "wrk is not installed: make bench needs it (apt-get install -y wrk); its harness test skips"; \
+		fi; \
+	fi
+
 .PHONY: test
-test: deps check-generated lint browser ## everything CI checks: unit, handler, store and browser tests, generated code, vet, fmt
+test: deps check-generated lint browser wrk ## everything CI checks: unit, handler, store and browser tests, generated code, vet, fmt
 	$(GO) test -race -count=1 -timeout 12m ./...
 
 .PHONY: test-browser
@@ -71,7 +81,8 @@ test-browser: deps browser ## only the browser tests (headless chromium)
 	$(GO) test -count=1 -timeout 8m -run 'Browser' -v ./cmd/portal/
 
 .PHONY: bench
-bench: deps ## benchmarks: the portal under load next to bare Echo (writes BENCHMARKS.md, ~3 min), then the Go benchmarks
+bench: deps wrk ## benchmarks: the portal under wrk load next to bare Echo (writes BENCHMARKS.md, ~4 min), then the Go benchmarks
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
 	$(GO) run ./cmd/bench
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 5m ./handlers/ ./store/
 

@@ -9,14 +9,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"prequal/lending"
 	"prequal/platform"
-	"prequal/store"
 )
 
 // Targets (issue 9).
@@ -88,7 +85,18 @@ feed:
 
 func (b *bench) startPortal(ctx context.Context, name string) (*process, error) {
 	fmt.Fprintf(b.out, "starting a portal for %s…\n", name)
-	return startPortal(ctx, b.bin, b.work, name)
+	if b.o.profileDir == "" {
+		return startPortal(ctx, b.bin, b.work, name)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startPortal(ctx, b.bin, b.work, name, "PORTAL_PPROF_ADDR="+addr)
+	if p != nil {
+		p.pprofURL = "http://" + addr
+	}
+	return p, err
 }
 
 // stopPortal stops p gracefully and notes what its log says about the run.
@@ -339,21 +347,7 @@ func (r *e2eRun) idsSince(d time.Duration) []string {
 // storedLatencies reads, through the portal's store, how long each application
 // took from creation to its terminal status.
 func storedLatencies(ctx context.Context, dataDir string, ids []string) (stats, string, error) {
-	var secrets struct {
-		DataKey string `json:"dataKey"`
-	}
-	raw, err := os.ReadFile(filepath.Join(dataDir, "stage-secrets.json"))
-	if err != nil {
-		return stats{}, "", err
-	}
-	if err := json.Unmarshal(raw, &secrets); err != nil {
-		return stats{}, "", err
-	}
-	key, err := decodeKey(secrets.DataKey)
-	if err != nil {
-		return stats{}, "", err
-	}
-	st, err := store.Open(ctx, filepath.Join(dataDir, "portal.db"), key)
+	st, err := openPortalStore(ctx, dataDir)
 	if err != nil {
 		return stats{}, "", err
 	}

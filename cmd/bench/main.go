@@ -39,10 +39,15 @@ type options struct {
 	submitters  int           // figure 2
 	inFlight    int           // figure 3
 	crowd       int           // figure 4
+	wrkThreads  int           // wrk figures: wrk's threads
+	wrkConns    int           // wrk figures: wrk's connections
+	wrkSlice    time.Duration // wrk figures: one slice of one target
+	wrkRounds   int           // wrk figures: slices of each target
 	out         string
 	portalBin   string
 	only        string
 	helloAddr   string // internal: serve the bare hello handler on this address
+	profileDir  string // wrk figures: write the portal's CPU profile of the first slice here
 }
 
 func parseOptions(args []string) (options, error) {
@@ -54,14 +59,20 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.submitters, "submitters", 256, "borrowers submitting at once for figure 2")
 	fs.IntVar(&o.inFlight, "in-flight", 200, "borrowers in flight for the end-to-end figure")
 	fs.IntVar(&o.crowd, "crowd", 2000, "borrowers polling at once for figure 4")
+	fs.IntVar(&o.wrkThreads, "wrk-threads", 2, "wrk's threads (-t) for the wrk figures")
+	fs.IntVar(&o.wrkConns, "wrk-connections", 64, "wrk's connections (-c) for the wrk figures")
+	fs.DurationVar(&o.wrkSlice, "wrk-slice", 4*time.Second, "one wrk slice (whole seconds); the portal and bare Echo alternate")
+	fs.IntVar(&o.wrkRounds, "wrk-rounds", 4, "wrk slices of each target per figure")
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "report file (overwritten)")
 	fs.StringVar(&o.portalBin, "portal", "", "a portal binary to measure (default: build ./cmd/portal)")
-	fs.StringVar(&o.only, "only", "", "comma-separated figures to run (poll,submit,e2e,crowd); default all")
+	fs.StringVar(&o.only, "only", "", "comma-separated figures to run (wrk-poll,wrk-api,poll,submit,e2e,crowd); default all")
+	fs.StringVar(&o.profileDir, "profile", "", "wrk figures: save the portal's CPU profile, taken over its first measured slice, in this directory (slows that slice)")
 	fs.StringVar(&o.helloAddr, "serve-hello", "", "internal: serve the bare Echo hello handler on this address")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	if o.runFor <= 0 || o.crowdFor <= 0 || o.connections <= 0 || o.submitters <= 0 || o.inFlight <= 0 || o.crowd <= 0 {
+	if o.runFor <= 0 || o.crowdFor <= 0 || o.connections <= 0 || o.submitters <= 0 || o.inFlight <= 0 || o.crowd <= 0 ||
+		o.wrkThreads <= 0 || o.wrkConns < o.wrkThreads || o.wrkSlice < time.Second || o.wrkRounds <= 0 {
 		return o, fmt.Errorf("durations and counts must be positive")
 	}
 	return o, nil
@@ -101,11 +112,18 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
+	if o.wants("wrk-poll") || o.wants("wrk-api") {
+		if err := ensureWrk(); err != nil {
+			return err
+		}
+	}
 	b := &bench{o: o, bin: bin, work: work, out: stdout}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
 	}{
+		{"wrk-poll", b.wrkStatusPoll},
+		{"wrk-api", b.wrkDecisionAPI},
 		{"poll", b.statusPoll},
 		{"submit", b.submits},
 		{"e2e", b.endToEnd},

@@ -1,0 +1,52 @@
+package handlers
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+)
+
+// BenchmarkStatusPoll is the checking-rates poll through the whole portal
+// (handlers.New with every middleware, a real session cookie, the application
+// read from SQLite on a temp file, the fragment rendered), called in process so
+// that ns/op and allocs/op are the portal's own cost per poll, without the
+// network's. Run it next to BenchmarkBareEcho/inprocess:
+//
+//	go test -run '^$' -bench 'StatusPoll|BareEcho/inprocess' -cpu 1 ./handlers/
+func BenchmarkStatusPoll(b *testing.B) {
+	p := newTestPortal(b)
+	id := p.submit(p.client, validFormValues("poll@example.com"))
+	u, _ := url.Parse(p.srv.URL)
+	var cookie string
+	for _, c := range p.client.Jar.Cookies(u) {
+		if c.Name == borrowerCookie {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	handler := p.srv.Config.Handler
+	newReq := func() *http.Request {
+		req := httptest.NewRequest(http.MethodGet, "/applications/"+id+"/status", nil)
+		req.Header.Set("Cookie", cookie)
+		req.Header.Set("HX-Request", "true")
+		req.Header.Set("Accept-Encoding", "gzip, deflate, br, zstd")
+		return req
+	}
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, newReq())
+	if rec.Code != http.StatusOK {
+		b.Fatalf("poll: %d\n%s", rec.Code, rec.Body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, newReq())
+			if rec.Code != http.StatusOK {
+				b.Errorf("poll: %d", rec.Code)
+				return
+			}
+		}
+	})
+}
