@@ -82,11 +82,8 @@ func (s *Server) applicationStatus(c echo.Context) error {
 	}
 	_, next := app.Journey()
 	if next.Polling() {
-		v, err := s.applicationView(c, app)
-		if err != nil {
-			return err
-		}
-		return render(c, http.StatusOK, views.StatusPoll(v))
+		poll := lending.PollInterval(s.now().Sub(app.WaitingSince()))
+		return render(c, http.StatusOK, views.StatusPoll(views.NewPollView(app, next, poll)))
 	}
 	if seen := c.QueryParam("seen"); seen != "" && seen == string(app.Lead.Status) {
 		return c.NoContent(http.StatusNoContent) // the page already shows this outcome
