@@ -84,15 +84,20 @@ feed:
 }
 
 func (b *bench) startPortal(ctx context.Context, name string) (*process, error) {
+	return b.startPortalBin(ctx, b.bin, name)
+}
+
+// startPortalBin starts the portal binary bin for the figure name.
+func (b *bench) startPortalBin(ctx context.Context, bin, name string) (*process, error) {
 	fmt.Fprintf(b.out, "starting a portal for %s…\n", name)
 	if b.o.profileDir == "" {
-		return startPortal(ctx, b.bin, b.work, name)
+		return startPortal(ctx, bin, b.work, name)
 	}
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	p, err := startPortal(ctx, b.bin, b.work, name, "PORTAL_PPROF_ADDR="+addr)
+	p, err := startPortal(ctx, bin, b.work, name, "PORTAL_PPROF_ADDR="+addr)
 	if p != nil {
 		p.pprofURL = "http://" + addr
 	}

@@ -48,6 +48,7 @@ type options struct {
 	only        string
 	helloAddr   string // internal: serve the bare hello handler on this address
 	profileDir  string // wrk figures: write the portal's CPU profile of the first slice here
+	against     string // wrk figures: measure against a portal built from this binary, not bare Echo
 }
 
 func parseOptions(args []string) (options, error) {
@@ -67,6 +68,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.portalBin, "portal", "", "a portal binary to measure (default: build ./cmd/portal)")
 	fs.StringVar(&o.only, "only", "", "comma-separated figures to run (wrk-poll,wrk-api,poll,submit,e2e,crowd); default all")
 	fs.StringVar(&o.profileDir, "profile", "", "wrk figures: save the portal's CPU profile, taken over its first measured slice, in this directory (slows that slice)")
+	fs.StringVar(&o.against, "against", "", "wrk figures: measure the portal against another portal binary (a before/after) instead of bare Echo")
 	fs.StringVar(&o.helloAddr, "serve-hello", "", "internal: serve the bare Echo hello handler on this address")
 	if err := fs.Parse(args); err != nil {
 		return o, err

@@ -255,19 +255,23 @@ type wrkPair struct {
 type wrkTarget struct {
 	proc        *process
 	script, out string
+	// answered counts every response wrk received from it, warm-ups included.
+	answered int64
 }
 
 // wrkSideBySide measures target and bare with wrk in alternating slices of
 // o.wrkSlice each, after a warm-up of each, o.wrkRounds times; which of the two
 // goes first alternates too, so neither always follows the other's load. With
 // -profile, the target's first slice is also profiled (profile != nil).
-func wrkSideBySide(ctx context.Context, o options, target, bare wrkTarget, profile func(time.Duration) error) (wrkPair, error) {
+func wrkSideBySide(ctx context.Context, o options, target, bare *wrkTarget, profile func(time.Duration) error) (wrkPair, error) {
 	var p wrkPair
 	warm := 2 * time.Second
-	for _, t := range []wrkTarget{bare, target} {
-		if _, err := runWrk(ctx, t.proc.URL, t.script, t.out, o.wrkThreads, o.wrkConns, warm); err != nil {
+	for _, t := range []*wrkTarget{bare, target} {
+		r, err := runWrk(ctx, t.proc.URL, t.script, t.out, o.wrkThreads, o.wrkConns, warm)
+		if err != nil {
 			return p, err
 		}
+		t.answered += r.requests
 	}
 	for round := range o.wrkRounds {
 		order := []bool{true, false}
@@ -300,6 +304,7 @@ func wrkSideBySide(ctx context.Context, o options, target, bare wrkTarget, profi
 			}
 			r.serverCPU = cpu1 - cpu0
 			total.add(r)
+			t.answered += r.requests
 		}
 	}
 	return p, nil

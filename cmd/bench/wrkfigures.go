@@ -34,31 +34,18 @@ var browserHeaders = map[string]string{
 	"User-Agent":      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
 }
 
-// helloScript is the bare server's script: the same headers, one request.
-func (b *bench) helloScript(dir string, headers map[string]string) (string, string, error) {
-	return wrkScript(dir, "hello", []wrkRequest{{method: http.MethodGet, path: "/hello", headers: headers}})
-}
-
-// wrkStatusPoll is the headline poll figure: wrk (-t2 -c64) sends the
-// checking-rates poll of 64 real borrower sessions, each with a pending lead,
-// round robin, with a browser's headers, in slices alternating with the bare
-// Echo hello server.
-func (b *bench) wrkStatusPoll(ctx context.Context) error {
-	p, err := b.startPortal(ctx, "wrk-poll")
+// pollTarget starts a portal from bin and makes its wrk script: the
+// checking-rates poll of wrkConns real borrower sessions, each with a pending
+// lead, round robin, with a browser's headers.
+func (b *bench) pollTarget(ctx context.Context, bin, name string) (wrkTarget, error) {
+	p, err := b.startPortalBin(ctx, bin, name)
 	if err != nil {
-		return err
+		return wrkTarget{}, err
 	}
-	defer b.stopPortal(p)
-	hello, err := startHello(ctx)
-	if err != nil {
-		return err
-	}
-	defer hello.stop()
-
 	n := b.o.wrkConns
 	brs, ids, err := b.borrowers(ctx, p.URL, newClient(16), n, 16, platform.ScenarioTimeout)
 	if err != nil {
-		return err
+		return wrkTarget{proc: p}, err
 	}
 	reqs := make([]wrkRequest, n)
 	for i := range n {
@@ -68,109 +55,174 @@ func (b *bench) wrkStatusPoll(ctx context.Context) error {
 		}
 		reqs[i] = wrkRequest{method: http.MethodGet, path: "/applications/" + ids[i] + "/status", headers: h}
 	}
-	dir, err := os.MkdirTemp(b.work, "wrk-poll-")
+	dir, err := os.MkdirTemp(b.work, name+"-")
 	if err != nil {
-		return err
+		return wrkTarget{proc: p}, err
 	}
 	script, out, err := wrkScript(dir, "poll", reqs)
+	return wrkTarget{proc: p, script: script, out: out}, err
+}
+
+// apiTarget starts a portal from bin with wrkAPIKeys real keys and makes its
+// wrk script: POST /api/v1/decision round robin over the keys (every call is
+// billed: its usage is committed before its 200) and a few applicants.
+func (b *bench) apiTarget(ctx context.Context, bin, name string) (wrkTarget, error) {
+	p, err := b.startPortalBin(ctx, bin, name)
+	if err != nil {
+		return wrkTarget{}, err
+	}
+	keys, err := createAPIKeys(ctx, p.DataDir, wrkAPIKeys)
+	if err != nil {
+		return wrkTarget{proc: p}, err
+	}
+	bodies := apiBodies()
+	reqs := make([]wrkRequest, len(keys))
+	for i, k := range keys {
+		h := map[string]string{"x-api-key": k}
+		for k, v := range partnerHeaders {
+			h[k] = v
+		}
+		reqs[i] = wrkRequest{method: http.MethodPost, path: "/api/v1/decision", headers: h, body: bodies[i%len(bodies)]}
+	}
+	dir, err := os.MkdirTemp(b.work, name+"-")
+	if err != nil {
+		return wrkTarget{proc: p}, err
+	}
+	script, out, err := wrkScript(dir, "decision", reqs)
+	return wrkTarget{proc: p, script: script, out: out}, err
+}
+
+// partnerHeaders are what a partner's server sends with an API call, besides its key.
+var partnerHeaders = map[string]string{"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "partner-backend/1.0"}
+
+// helloTarget starts the bare Echo hello server with a script sending the
+// given headers, the same kind of script as the portal's.
+func (b *bench) helloTarget(ctx context.Context, headers map[string]string) (wrkTarget, error) {
+	hello, err := startHello(ctx)
+	if err != nil {
+		return wrkTarget{}, err
+	}
+	dir, err := os.MkdirTemp(b.work, "hello-")
+	if err != nil {
+		return wrkTarget{proc: hello}, err
+	}
+	script, out, err := wrkScript(dir, "hello", []wrkRequest{{method: http.MethodGet, path: "/hello", headers: headers}})
+	return wrkTarget{proc: hello, script: script, out: out}, err
+}
+
+// wrkStatusPoll is the headline poll figure: the poll (pollTarget) in slices
+// alternating with the bare Echo hello server. With -against OLD, the other
+// side is a portal built from OLD instead (a before/after of a change).
+func (b *bench) wrkStatusPoll(ctx context.Context) error {
+	t, err := b.pollTarget(ctx, b.bin, "wrk-poll")
+	if t.proc != nil {
+		defer b.stopPortal(t.proc)
+	}
 	if err != nil {
 		return err
 	}
-	hs, hout, err := b.helloScript(dir, browserHeaders)
+	var other wrkTarget
+	if b.o.against != "" {
+		other, err = b.pollTarget(ctx, b.o.against, "wrk-poll-against")
+		if other.proc != nil {
+			defer b.stopPortal(other.proc)
+		}
+	} else {
+		other, err = b.helloTarget(ctx, browserHeaders)
+		if other.proc != nil {
+			defer other.proc.stop()
+		}
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(b.out, "wrk: status poll vs bare Echo, %d rounds of %s slices…\n", b.o.wrkRounds, b.o.wrkSlice)
-	pair, err := wrkSideBySide(ctx, b.o, wrkTarget{p, script, out}, wrkTarget{hello, hs, hout}, b.profiler(ctx, p))
+	fmt.Fprintf(b.out, "wrk: status poll vs %s, %d rounds of %s slices…\n", b.otherName(), b.o.wrkRounds, b.o.wrkSlice)
+	pair, err := wrkSideBySide(ctx, b.o, &t, &other, b.profiler(ctx, t.proc))
 	if err != nil {
 		return err
 	}
 	if err := wrkFailed("status poll", pair.target); err != nil {
 		return err
 	}
-	if err := wrkFailed("bare hello", pair.bare); err != nil {
+	if err := wrkFailed(b.otherName(), pair.bare); err != nil {
 		return err
 	}
 	ratio := pair.target.rate() / pair.bare.rate()
 	p99, bareP99 := pair.target.quantile(0.99), pair.bare.quantile(0.99)
 	p99Ratio := float64(p99) / float64(bareP99)
 	b.add(figure{num: "1a", what: fmt.Sprintf("status poll (wrk -t%d -c%d), requests/s", b.o.wrkThreads, b.o.wrkConns),
-		value: fmt.Sprintf("%s/s vs bare Echo %s/s (rounds: %s); server CPU per request %s vs %s",
-			thousands(pair.target.rate()), thousands(pair.bare.rate()), roundRatios(pair), us(pair.target.cpuPerRequest()), us(pair.bare.cpuPerRequest())),
+		value: fmt.Sprintf("%s/s vs %s %s/s (rounds: %s); server CPU per request %s vs %s",
+			thousands(pair.target.rate()), b.otherName(), thousands(pair.bare.rate()), roundRatios(pair), us(pair.target.cpuPerRequest()), us(pair.bare.cpuPerRequest())),
 		ratio: fmt.Sprintf("%.2f×", ratio), target: fmt.Sprintf("≥ %.2f×", aimPollRatio), pass: ratio >= aimPollRatio})
 	b.add(figure{num: "1b", what: "status poll (wrk), p50 and p99 latency",
-		value: fmt.Sprintf("p50 %s, p99 %s; bare Echo p50 %s, p99 %s", ms(pair.target.quantile(0.5)), ms(p99), ms(pair.bare.quantile(0.5)), ms(bareP99)),
+		value: fmt.Sprintf("p50 %s, p99 %s; %s p50 %s, p99 %s", ms(pair.target.quantile(0.5)), ms(p99), b.otherName(), ms(pair.bare.quantile(0.5)), ms(bareP99)),
 		ratio: fmt.Sprintf("p99 %.1f×", p99Ratio), target: fmt.Sprintf("p99 ≤ %.0f× bare's", aimPollP99Ratio), pass: p99Ratio <= aimPollP99Ratio})
 	return nil
 }
 
-// wrkDecisionAPI is the headline Decision API figure: wrk (-t2 -c64) sends
-// POST /api/v1/decision with real keys (so every call is billed: its usage is
-// committed before its 200), round robin over wrkAPIKeys keys, in slices
-// alternating with the bare Echo hello server.
+// wrkDecisionAPI is the headline Decision API figure: the Decision API
+// (apiTarget) in slices alternating with the bare Echo hello server (or, with
+// -against, a portal built from another tree).
 func (b *bench) wrkDecisionAPI(ctx context.Context) error {
-	p, err := b.startPortal(ctx, "wrk-api")
+	t, err := b.apiTarget(ctx, b.bin, "wrk-api")
+	if t.proc != nil {
+		defer b.stopPortal(t.proc)
+	}
 	if err != nil {
 		return err
 	}
-	defer b.stopPortal(p)
-	hello, err := startHello(ctx)
-	if err != nil {
-		return err
-	}
-	defer hello.stop()
-
-	keys, err := createAPIKeys(ctx, p.DataDir, wrkAPIKeys)
-	if err != nil {
-		return err
-	}
-	bodies := apiBodies()
-	headers := map[string]string{"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "partner-backend/1.0"}
-	reqs := make([]wrkRequest, len(keys))
-	for i, k := range keys {
-		h := map[string]string{"x-api-key": k}
-		for k, v := range headers {
-			h[k] = v
+	var other wrkTarget
+	if b.o.against != "" {
+		other, err = b.apiTarget(ctx, b.o.against, "wrk-api-against")
+		if other.proc != nil {
+			defer b.stopPortal(other.proc)
 		}
-		reqs[i] = wrkRequest{method: http.MethodPost, path: "/api/v1/decision", headers: h, body: bodies[i%len(bodies)]}
+	} else {
+		other, err = b.helloTarget(ctx, map[string]string{"Accept": "application/json", "User-Agent": "partner-backend/1.0"})
+		if other.proc != nil {
+			defer other.proc.stop()
+		}
 	}
-	dir, err := os.MkdirTemp(b.work, "wrk-api-")
 	if err != nil {
 		return err
 	}
-	script, out, err := wrkScript(dir, "decision", reqs)
-	if err != nil {
-		return err
-	}
-	hs, hout, err := b.helloScript(dir, map[string]string{"Accept": "application/json", "User-Agent": "partner-backend/1.0"})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(b.out, "wrk: Decision API vs bare Echo, %d rounds of %s slices…\n", b.o.wrkRounds, b.o.wrkSlice)
-	pair, err := wrkSideBySide(ctx, b.o, wrkTarget{p, script, out}, wrkTarget{hello, hs, hout}, b.profiler(ctx, p))
+	fmt.Fprintf(b.out, "wrk: Decision API vs %s, %d rounds of %s slices…\n", b.otherName(), b.o.wrkRounds, b.o.wrkSlice)
+	pair, err := wrkSideBySide(ctx, b.o, &t, &other, b.profiler(ctx, t.proc))
 	if err != nil {
 		return err
 	}
 	if err := wrkFailed("Decision API", pair.target); err != nil {
 		return err
 	}
-	if err := wrkFailed("bare hello", pair.bare); err != nil {
+	if err := wrkFailed(b.otherName(), pair.bare); err != nil {
 		return err
 	}
-	billed, err := billedCalls(ctx, p.DataDir)
+	billed, err := billedCalls(ctx, t.proc.DataDir)
 	if err != nil {
 		return err
 	}
 	ratio := pair.target.rate() / pair.bare.rate()
 	b.add(figure{num: "2a", what: fmt.Sprintf("Decision API, real keys, billed (wrk -t%d -c%d): requests/s", b.o.wrkThreads, b.o.wrkConns),
-		value: fmt.Sprintf("%s/s vs bare Echo %s/s (rounds: %s); server CPU per request %s vs %s",
-			thousands(pair.target.rate()), thousands(pair.bare.rate()), roundRatios(pair), us(pair.target.cpuPerRequest()), us(pair.bare.cpuPerRequest())),
+		value: fmt.Sprintf("%s/s vs %s %s/s (rounds: %s); server CPU per request %s vs %s",
+			thousands(pair.target.rate()), b.otherName(), thousands(pair.bare.rate()), roundRatios(pair), us(pair.target.cpuPerRequest()), us(pair.bare.cpuPerRequest())),
 		ratio: fmt.Sprintf("%.2f×", ratio), target: fmt.Sprintf("≥ %.2f×", aimAPIRatio), pass: ratio >= aimAPIRatio})
 	b.add(figure{num: "2b", what: "Decision API (wrk): p50 and p99 latency; calls on the bill",
-		value: fmt.Sprintf("p50 %s, p99 %s; bare Echo p50 %s, p99 %s; %s calls billed",
-			ms(pair.target.quantile(0.5)), ms(pair.target.quantile(0.99)), ms(pair.bare.quantile(0.5)), ms(pair.bare.quantile(0.99)), thousands(float64(billed))),
+		value: fmt.Sprintf("p50 %s, p99 %s; %s p50 %s, p99 %s; %s calls billed, %s answered 200 (the difference: answers wrk stopped waiting for at the end of a slice)",
+			ms(pair.target.quantile(0.5)), ms(pair.target.quantile(0.99)), b.otherName(), ms(pair.bare.quantile(0.5)), ms(pair.bare.quantile(0.99)),
+			thousands(float64(billed)), thousands(float64(t.answered))),
 		target: "none (information)", info: true})
+	if billed < t.answered {
+		return fmt.Errorf("Decision API: %d calls answered 200 but only %d on the bill", t.answered, billed)
+	}
 	return nil
+}
+
+// otherName names the other side of the wrk figures.
+func (b *bench) otherName() string {
+	if b.o.against != "" {
+		return "the -against portal"
+	}
+	return "bare Echo"
 }
 
 // profiler returns what profiles p's first measured slice (-profile), or nil.

@@ -200,6 +200,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	tuneGC(getenv)
 	log := newLogger(os.Stderr)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
