@@ -22,8 +22,16 @@ node_modules/.package-lock.json: package.json package-lock.json
 $(HTMX_DST): node_modules/.package-lock.json
 	cp $(HTMX_SRC) $(HTMX_DST)
 
+# Every text asset's gzip and brotli forms, written next to it at build time
+# and embedded with it (static.Assets serves the one a browser accepts).
+ASSETS      = $(sort $(filter %.css %.js %.svg %.json %.txt %.html,$(wildcard static/assets/*)) $(HTMX_DST))
+PRECOMPRESSED = $(foreach a,$(ASSETS),$(a).gz $(a).br)
+
+static/assets/%.gz static/assets/%.br: static/assets/%
+	$(GO) run ./cmd/precompress $<
+
 .PHONY: deps
-deps: node_modules/.package-lock.json $(HTMX_DST) ## install npm packages and copy htmx into static/
+deps: node_modules/.package-lock.json $(HTMX_DST) $(PRECOMPRESSED) ## install npm packages, copy htmx into static/, precompress the assets
 
 .PHONY: generate
 generate: ## regenerate templ code (commit the *_templ.go files)

@@ -55,6 +55,9 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	if !assets.Has("htmx.min.js") {
 		log.Warn("htmx.min.js is not embedded: run `make build` (pages still work without JavaScript)")
 	}
+	if stale := assets.Stale(); len(stale) > 0 {
+		log.Warn("precompressed assets older than their source are not served: run `make build`", "files", stale)
+	}
 
 	mux := http.NewServeMux()
 	if cfg.embedded {
