@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"prequal/lending"
@@ -10,20 +12,22 @@ import (
 // routes is the portal's one route table: every route, its method and its
 // middleware, top to bottom.
 func (s *Server) routes(e *echo.Echo) {
-	e.Use(recoverPanics, s.requestLog, securityHeaders, crossOrigin())
+	e.Use(recoverPanics, s.requestLog, securityHeaders, crossOrigin(), compress)
 
-	e.GET("/static/*", echo.WrapHandler(s.cfg.Static))
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metrics)
+	// Every GET route answers HEAD too (get): uptime monitors and link checkers
+	// send HEAD, and net/http sends the headers GET would without the body.
+	get(e, "/static/*", echo.WrapHandler(s.cfg.Static))
+	get(e, "/healthz", s.healthz)
+	get(e, "/readyz", s.readyz)
+	get(e, "/metrics", s.metrics)
 
 	// borrowers
-	e.GET("/", s.home)
-	e.GET("/apply", s.applyForm)
+	get(e, "/", s.home)
+	get(e, "/apply", s.applyForm)
 	e.POST("/apply", s.applySubmit)
 	e.POST("/apply/validate", s.applyValidate)
-	e.GET("/applications/:id", s.applicationPage)
-	e.GET("/applications/:id/status", s.applicationStatus)
+	get(e, "/applications/:id", s.applicationPage)
+	get(e, "/applications/:id/status", s.applicationStatus)
 	e.POST("/applications/:id/offers/:productId/select", s.selectOffer)
 	e.POST("/applications/:id/retry", s.retryApplication)
 
@@ -39,41 +43,51 @@ func (s *Server) routes(e *echo.Echo) {
 	v1 := e.Group("/api/v1", api.authenticate)
 	v1.POST("/decision", api.decision)
 	v1.POST("/score", api.score)
-	v1.GET("/usage", api.usageStats)
+	get(v1, "/usage", api.usageStats)
 
 	// QA (stage only: in production these routes do not exist)
 	if !s.cfg.Production {
-		e.GET("/qa", s.qaPage)
-		e.GET("/qa/scenarios.json", s.qaScenariosJSON)
+		get(e, "/qa", s.qaPage)
+		get(e, "/qa/scenarios.json", s.qaScenariosJSON)
 		e.POST("/qa/controls", s.qaSetControls)
 		e.POST("/qa/controls/reset", s.qaResetControls)
-		e.GET("/qa/applications/:id", s.qaApplication)
+		get(e, "/qa/applications/:id", s.qaApplication)
 	}
 
 	// admin: loan officers. Sign-in is open; everything else needs a live officer
 	// session (anonymous → sign-in page), and a role that allows it (else 403).
-	e.GET("/admin/signin", s.adminSignInForm)
+	get(e, "/admin/signin", s.adminSignInForm)
 	e.POST("/admin/signin", s.adminSignIn)
 	e.POST("/admin/signout", s.adminSignOut)
 	admin := e.Group("/admin", s.requireOfficer, requirePermission(lending.PermViewApplications))
 	act := requirePermission(lending.PermActOnApplications)
-	admin.GET("", s.adminDashboard)
-	admin.GET("/applications", s.adminPipeline)
-	admin.GET("/applications.csv", s.adminPipelineCSV)
-	admin.GET("/applications/:id", s.adminApplication)
+	get(admin, "", s.adminDashboard)
+	get(admin, "/applications", s.adminPipeline)
+	get(admin, "/applications.csv", s.adminPipelineCSV)
+	get(admin, "/applications/:id", s.adminApplication)
 	admin.POST("/applications/:id/reveal", s.adminReveal, requirePermission(lending.PermRevealPII))
 	admin.POST("/applications/:id/actions/:action", s.adminAction, act)
 	admin.POST("/applications/:id/approve", s.adminApprove, act)
 	admin.POST("/applications/:id/deny", s.adminDeny, act)
-	admin.GET("/review", s.adminReviewQueue)
-	admin.GET("/officers", s.adminOfficers, requirePermission(lending.PermManageOfficers))
+	get(admin, "/review", s.adminReviewQueue)
+	get(admin, "/officers", s.adminOfficers, requirePermission(lending.PermManageOfficers))
 	admin.POST("/officers", s.adminCreateOfficer, requirePermission(lending.PermManageOfficers))
 
 	// admin: Credit Decision API keys and their usage. Admins only: keys are
 	// billing credentials, so the admin-only permission guards them.
 	manageKeys := requirePermission(lending.PermManageOfficers)
-	admin.GET("/api-keys", s.adminAPIKeys, manageKeys)
+	get(admin, "/api-keys", s.adminAPIKeys, manageKeys)
 	admin.POST("/api-keys", s.adminCreateAPIKey, manageKeys)
 	admin.POST("/api-keys/:id/rotate", s.adminRotateAPIKey, manageKeys)
 	admin.POST("/api-keys/:id/revoke", s.adminRevokeAPIKey, manageKeys)
+}
+
+// router is what routes are added to: the Echo app or one of its groups.
+type router interface {
+	Match(methods []string, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) []*echo.Route
+}
+
+// get registers h for GET and HEAD.
+func get(r router, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	r.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
 }

@@ -1,0 +1,163 @@
+package handlers
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"prequal/compression"
+	"prequal/lending"
+)
+
+// fetch sends method path with acceptEncoding through client and returns the
+// response and its raw (undecoded) body.
+func (p *testPortal) fetch(client *http.Client, method, path, acceptEncoding string, form url.Values) (*http.Response, []byte) {
+	p.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, p.srv.URL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+	}
+	if acceptEncoding != "" {
+		req.Header.Set("Accept-Encoding", acceptEncoding) // set by hand: the client then leaves the body as sent
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return resp, b
+}
+
+const browserAcceptEncoding = "gzip, deflate, br, zstd"
+
+// Borrower pages above the threshold are gzipped for browsers that accept it,
+// say they vary by Accept-Encoding, and decode to the page.
+func TestPagesAreCompressedForBrowsersThatAcceptIt(t *testing.T) {
+	p := newTestPortal(t)
+	resp, body := p.fetch(p.client, http.MethodGet, "/apply", browserAcceptEncoding, nil)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("GET /apply: %d %v", resp.StatusCode, resp.Header)
+	}
+	page, err := compression.Decode(compression.Gzip, body)
+	if err != nil || !strings.Contains(string(page), `data-testid="apply-form"`) || len(body) >= len(page)/2 {
+		t.Fatalf("decoded %d → %d bytes, %v", len(body), len(page), err)
+	}
+
+	// Without Accept-Encoding: the page as it is, still marked as varying.
+	resp, body = p.fetch(p.client, http.MethodGet, "/apply", "identity", nil)
+	if resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Vary") != "Accept-Encoding" || !strings.Contains(string(body), `data-testid="apply-form"`) {
+		t.Errorf("identity: %v", resp.Header)
+	}
+	// gzip refused explicitly.
+	if resp, _ := p.fetch(p.client, http.MethodGet, "/apply", "gzip;q=0, br", nil); resp.Header.Get("Content-Encoding") != "" {
+		t.Errorf("gzip;q=0: %v", resp.Header)
+	}
+}
+
+// The checking-rates fragment is below the threshold: sent as it is.
+func TestSmallResponsesAreSentAsTheyAre(t *testing.T) {
+	p := newTestPortal(t)
+	id := p.submit(p.client, validFormValues("small@example.com"))
+	req, _ := http.NewRequest(http.MethodGet, p.srv.URL+"/applications/"+id+"/status", nil)
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("Accept-Encoding", browserAcceptEncoding)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Vary") != "" ||
+		len(body) >= compressMinBytes || !strings.Contains(string(body), `id="status-poll"`) {
+		t.Errorf("poll: %d, %d bytes, %v", resp.StatusCode, len(body), resp.Header)
+	}
+}
+
+// BREACH: a form re-rendered with the borrower's input next to its
+// idempotency key (a POST) is never compressed, nor is any officer page.
+func TestResponsesThatMustNotBeCompressed(t *testing.T) {
+	p := newTestPortal(t)
+	form := validFormValues("breach@example.com")
+	form.Set(lending.FieldIdempotencyKey, p.startForm(p.client))
+	form.Set("firstName", strings.Repeat("<guess>", 50)) // attacker-style reflected text, and an error
+	form.Set("dob", "not a date")
+	resp, body := p.fetch(p.client, http.MethodPost, "/apply", browserAcceptEncoding, form)
+	if resp.StatusCode != http.StatusUnprocessableEntity || resp.Header.Get("Content-Encoding") != "" || len(body) < compressMinBytes {
+		t.Errorf("POST /apply with errors: %d, %d bytes, %v", resp.StatusCode, len(body), resp.Header)
+	}
+
+	a := newAdminPortal(t)
+	admin := a.officer("admin@bank.example", lending.RoleAdmin)
+	for path, client := range map[string]*http.Client{"/admin": admin, "/admin/applications?q=guess": admin, "/admin/api-keys": admin, "/admin/signin": newBrowserClient()} {
+		resp, body := a.fetch(client, http.MethodGet, path, browserAcceptEncoding, nil)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "" || len(body) < compressMinBytes {
+			t.Errorf("GET %s: %d, %d bytes, %v", path, resp.StatusCode, len(body), resp.Header)
+		}
+	}
+}
+
+func TestMayCompress(t *testing.T) {
+	for _, tc := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"GET", "/", true},
+		{"HEAD", "/apply", true},
+		{"GET", "/applications/x", true},
+		{"POST", "/apply", false},
+		{"POST", "/apply/validate", false},
+		{"POST", "/applications/x/offers/p/select", false},
+		{"GET", "/admin", false},
+		{"GET", "/admin/applications", false},
+		{"POST", "/admin/api-keys", false},
+		{"GET", "/static/app.css", false},
+		{"POST", "/api/v1/decision", true},
+		{"GET", "/api/v1/usage", true},
+	} {
+		req, _ := http.NewRequest(tc.method, "http://portal.test"+tc.path, nil)
+		if got := mayCompress(req); got != tc.want {
+			t.Errorf("mayCompress(%s %s) = %v", tc.method, tc.path, got)
+		}
+	}
+	for ct, want := range map[string]bool{"text/html; charset=UTF-8": true, "application/json": true, "application/json; charset=UTF-8": true,
+		"text/csv": false, "text/plain; version=0.0.4": false, "": false} {
+		if compressedType(ct) != want {
+			t.Errorf("compressedType(%q) = %v", ct, !want)
+		}
+	}
+}
+
+// HEAD is answered wherever GET is, with GET's status and headers and no body.
+func TestHEADAnswersLikeGET(t *testing.T) {
+	p := newTestPortal(t)
+	id := p.submit(p.client, validFormValues("head@example.com"))
+	for _, path := range []string{"/", "/apply", "/applications/" + id, "/healthz", "/readyz", "/metrics", "/qa", "/qa/scenarios.json", "/admin/signin", "/nope"} {
+		for _, enc := range []string{browserAcceptEncoding, "identity"} {
+			get, getBody := p.fetch(p.client, http.MethodGet, path, enc, nil)
+			head, headBody := p.fetch(p.client, http.MethodHead, path, enc, nil)
+			if head.StatusCode != get.StatusCode || len(headBody) != 0 {
+				t.Errorf("HEAD %s (%s): %d with %d bytes; GET %d", path, enc, head.StatusCode, len(headBody), get.StatusCode)
+				continue
+			}
+			for _, h := range []string{"Content-Type", "Content-Encoding", "Vary", "Cache-Control", "Content-Security-Policy"} {
+				if head.Header.Get(h) != get.Header.Get(h) {
+					t.Errorf("HEAD %s (%s): %s %q, GET %q", path, enc, h, head.Header.Get(h), get.Header.Get(h))
+				}
+			}
+			if get.StatusCode == http.StatusOK && len(getBody) == 0 {
+				t.Errorf("GET %s: empty", path)
+			}
+		}
+	}
+}
