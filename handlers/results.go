@@ -18,8 +18,10 @@ const statusStopPolling = 286
 // nextAction names, with the offers or the notice that screen needs.
 func (s *Server) applicationView(c echo.Context, app lending.Application) (views.ApplicationView, error) {
 	journey, next := app.Journey()
+	page := s.page("Your application")
+	page.Description = "Where your personal loan rate check stands, and your prequalified offers grouped by amount and sorted by APR, monthly payment or term."
 	v := views.ApplicationView{
-		Page:    s.page("Your application"),
+		Page:    page,
 		App:     app,
 		Journey: journey,
 		Next:    next,
