@@ -23,10 +23,10 @@ type adminPortal struct {
 
 const admPassword = "correct horse battery"
 
-func newAdminPortal(t testing.TB) *adminPortal {
+func newAdminPortal(t testing.TB, opts ...func(*Config)) *adminPortal {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	p := newTestPortal(t, func(c *Config) { c.Now = clock.now })
+	p := newTestPortal(t, append([]func(*Config){func(c *Config) { c.Now = clock.now }}, opts...)...)
 	p.store.SetClock(clock.now)
 	return &adminPortal{testPortal: p, clock: clock}
 }

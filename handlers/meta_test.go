@@ -2,7 +2,10 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"prequal/lending"
 )
@@ -29,5 +32,49 @@ func TestBorrowerPagesHaveAMetaDescription(t *testing.T) {
 	}
 	if seen["/"] == seen["/apply"] || seen["/apply"] == seen["/applications/"+waiting] {
 		t.Errorf("the main pages share a description: %v", seen)
+	}
+}
+
+// A page loads the htmx script exactly when it has hx- attributes: the others
+// (the offers, the home page, an error) spare the phone its download and parse.
+func TestHTMXIsLoadedWhereItIsUsed(t *testing.T) {
+	withHTMX := func(c *Config) { c.Site.HTMXURL = "/static/htmx.min.0123456789ab.js" }
+	p := newAdminPortal(t, withHTMX)
+	offers := p.submit(p.client, validFormValues("htmx1@example.com"))
+	p.update(p.leadFor(offers), lending.LeadOffersFound, testOffers("https://lender.example/"), nil)
+	notice := "No offers."
+	none := p.submit(p.client, validFormValues("htmx2@example.com"))
+	p.update(p.leadFor(none), lending.LeadNoOffers, nil, &notice)
+	timedOut := p.submit(p.client, validFormValues("htmx3@example.com"))
+	p.update(p.leadFor(timedOut), lending.LeadTimedOut, nil, nil)
+	waiting := p.submit(p.client, validFormValues("htmx4@example.com"))
+
+	admin := p.officer("admin@bank.example", lending.RoleAdmin)
+	pages := map[string]*http.Client{
+		"/": p.client, "/apply": p.client, "/no-such-page": p.client, "/qa": p.client,
+		"/applications/" + offers: p.client, "/applications/" + none: p.client,
+		"/applications/" + timedOut: p.client, "/applications/" + waiting: p.client,
+		"/admin": admin, "/admin/applications": admin, "/admin/applications/" + offers: admin, "/admin/signin": newBrowserClient(),
+	}
+	usesHTMX := map[string]bool{}
+	for path, client := range pages {
+		_, body := p.get(client, path)
+		d := doc(t, body)
+		hx := false
+		d.Find("*").Each(func(_ int, sel *goquery.Selection) {
+			for _, a := range sel.Nodes[0].Attr {
+				hx = hx || strings.HasPrefix(a.Key, "hx-")
+			}
+		})
+		script := d.Find(`script[src="/static/htmx.min.0123456789ab.js"]`).Length() == 1
+		if hx != script {
+			t.Errorf("GET %s: hx- attributes %v, htmx script %v", path, hx, script)
+		}
+		usesHTMX[path] = hx
+	}
+	for _, path := range []string{"/apply", "/applications/" + waiting, "/applications/" + timedOut, "/admin/applications"} {
+		if !usesHTMX[path] {
+			t.Errorf("GET %s does not use htmx: the test no longer covers a page that does", path)
+		}
 	}
 }

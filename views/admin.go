@@ -17,6 +17,12 @@ type AdminPage struct {
 	Officer lending.Officer
 }
 
+// withHTMX is p with the htmx script (the pages with hx- attributes).
+func (p AdminPage) withHTMX() AdminPage {
+	p.Page = p.Page.withHTMX()
+	return p
+}
+
 // NewAdminPage builds the frame of an admin page for the signed-in officer; the
 // API keys and Officers entries appear only for roles that manage officers.
 func NewAdminPage(site Site, title string, o lending.Officer) AdminPage {

@@ -33,6 +33,16 @@ type ApplicationView struct {
 	QALink   bool           // stage: link to the QA view of this application
 }
 
+// page is v's frame: with htmx while the screen polls for news (checking
+// rates, in review, timed out), without it once the outcome is shown.
+func (v ApplicationView) page() Page {
+	switch v.Next {
+	case lending.ActionWaitForOffers, lending.ActionWaitForReview, lending.ActionRetry:
+		return v.Page.withHTMX()
+	}
+	return v.Page
+}
+
 // PollView is the "checking rates" fragment's model: only what it shows, and
 // no borrower data. htmx fetches the fragment every few seconds from every
 // waiting borrower's page, so it is kept small and cheap to render.

@@ -22,6 +22,15 @@ type Page struct {
 	RefreshSeconds int
 	RefreshURL     string
 	Nav            []NavLink
+	// htmx loads the htmx script: only pages with hx- attributes need it
+	// (withHTMX); the others spare the phone its download and its parsing.
+	htmx bool
+}
+
+// withHTMX is p with the htmx script.
+func (p Page) withHTMX() Page {
+	p.htmx = true
+	return p
 }
 
 // NavLink is an entry of the header navigation.
