@@ -88,6 +88,18 @@ test: deps check-generated lint browser wrk ## everything CI checks: unit, handl
 test-browser: deps browser ## only the browser tests (headless chromium)
 	$(GO) test -count=1 -timeout 8m -run 'Browser' -v ./cmd/portal/
 
+# Lighthouse lives in its own npm project (lighthouse/), installed only for
+# make lighthouse: 146 packages no other target needs.
+LIGHTHOUSE_MODULES := lighthouse/node_modules/.package-lock.json
+
+$(LIGHTHOUSE_MODULES): lighthouse/package.json lighthouse/package-lock.json
+	cd lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: lighthouse
+lighthouse: deps browser $(LIGHTHOUSE_MODULES) ## Lighthouse (mobile) on /apply and an offers page of a real portal: performance ≥ 98, the rest 100 (~2-3 min)
+	$(GO) test -tags lighthouse -count=1 -timeout 10m -run '^TestLighthouse$$' -v ./cmd/portal/
+
 .PHONY: bench
 bench: deps wrk ## benchmarks: the portal under wrk load next to bare Echo (writes BENCHMARKS.md, ~4 min), then the Go benchmarks
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
