@@ -18,6 +18,10 @@ import (
 // (and, towards the platform, an application's calls).
 const HeaderCorrelationID = "X-Correlation-ID"
 
+// canonicalCorrelationID is HeaderCorrelationID as Header.Set stores it
+// ("X-Correlation-Id"), computed once rather than per response.
+var canonicalCorrelationID = http.CanonicalHeaderKey(HeaderCorrelationID)
+
 type ctxKey int
 
 const correlationKey ctxKey = 1
@@ -71,7 +75,7 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			id = newCorrelationID()
 		}
 		c.SetRequest(req.WithContext(WithCorrelationID(req.Context(), id)))
-		c.Response().Header().Set(HeaderCorrelationID, id)
+		c.Response().Header()[canonicalCorrelationID] = []string{id}
 		start := time.Now()
 		err := next(c)
 		if err != nil {

@@ -59,7 +59,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		log.Warn("precompressed assets older than their source are not served: run `make build`", "files", stale)
 	}
 
-	mux := http.NewServeMux()
+	var stage http.Handler // the embedded stage platform, under /sandbox/
 	if cfg.embedded {
 		a.sandbox, err = sandbox.New(ctx, sandbox.Config{
 			ClientID:      cfg.ClientID,
@@ -74,7 +74,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			a.close()
 			return nil, err
 		}
-		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", a.sandbox.Handler()))
+		stage = http.StripPrefix("/sandbox", a.sandbox.Handler())
 	}
 
 	client := platform.NewClient(platform.Config{
@@ -111,9 +111,25 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	mux.Handle("/", e)
-	a.handler = mux
+	a.handler = e
+	if stage != nil {
+		a.handler = withStage{portal: e, stage: stage}
+	}
 	return a, nil
+}
+
+// withStage sends /sandbox/ to the embedded stage platform and every other
+// request to the portal. An http.ServeMux did the same, and its pattern
+// matching cost more than this on every request; the stage platform's own
+// mux still cleans its paths.
+type withStage struct{ portal, stage http.Handler }
+
+func (h withStage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/sandbox/") {
+		h.stage.ServeHTTP(w, r)
+		return
+	}
+	h.portal.ServeHTTP(w, r)
 }
 
 // platformTransport keeps as many idle connections to the platform as the
