@@ -40,6 +40,14 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(handlers.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
 }
 
+// newBufferedLogger is newLogger writing through a logBuffer to w: close the
+// buffer last, once nothing logs any more.
+func newBufferedLogger(w io.Writer) (*slog.Logger, *logBuffer) {
+	buf := newLogBuffer(w, logFlushEvery)
+	text := slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo})
+	return slog.New(handlers.LogHandler{Handler: flushOnWarn{Handler: text, buf: buf}}), buf
+}
+
 // newApp builds everything cfg describes. Close it when done.
 func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	st, err := openMigratedStore(ctx, cfg)
@@ -220,7 +228,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	tuneGC(getenv)
-	log := newLogger(os.Stderr)
+	log, logs := newBufferedLogger(os.Stderr)
+	defer logs.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
