@@ -104,7 +104,7 @@ lighthouse: deps browser $(LIGHTHOUSE_MODULES) ## Lighthouse (mobile) on /apply 
 bench: deps wrk ## benchmarks: the portal under wrk load next to bare Echo (writes BENCHMARKS.md, ~4 min), then the Go benchmarks
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
 	$(GO) run ./cmd/bench
-	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 5m ./handlers/ ./store/
+	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 5m ./api/ ./handlers/ ./store/
 
 .PHONY: clean
 clean: ## remove build output and local data

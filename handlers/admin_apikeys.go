@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"prequal/api"
 	"prequal/lending"
 	"prequal/store"
 	"prequal/views"
@@ -25,7 +26,7 @@ func (s *Server) apiKeysView(c echo.Context) (views.APIKeysView, error) {
 	if err != nil {
 		return views.APIKeysView{}, err
 	}
-	v := views.APIKeysView{AdminPage: s.adminPage(c, "API keys"), PricePerCall: pricePerCall}
+	v := views.APIKeysView{AdminPage: s.adminPage(c, "API keys"), PricePerCall: api.PricePerCall}
 	byID := make(map[string]store.APIKey, len(keys))
 	for _, k := range keys {
 		byID[k.ID] = k
@@ -42,7 +43,7 @@ func (s *Server) apiKeysView(c echo.Context) (views.APIKeysView, error) {
 	for _, m := range months {
 		k := byID[m.KeyID]
 		v.Months = append(v.Months, views.APIKeyMonthRow{Month: m.Month, KeyID: m.KeyID, TenantID: k.TenantID,
-			Prefix: k.Prefix, Calls: m.Calls, Billed: pricePerCall * lending.Cents(m.Calls)})
+			Prefix: k.Prefix, Calls: m.Calls, Billed: api.PricePerCall * lending.Cents(m.Calls)})
 	}
 	return v, nil
 }

@@ -112,8 +112,8 @@ func TestOfficerActionHandlers(t *testing.T) {
 	if _, err := p.store.SelectOffer(context.Background(), selected.ID, "p1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.store.ApplyLeadUpdate(context.Background(), store.LeadUpdate{UUID: "lead-" + timedOut.ID,
-		Status: lending.LeadTimedOut, Source: lending.SourcePoller}); err != nil {
+	if _, err := p.store.ApplyLeadUpdate(context.Background(), store.LeadUpdate{LeadReport: lending.LeadReport{UUID: "lead-" + timedOut.ID, Status: lending.LeadTimedOut},
+		Source: lending.SourcePoller}); err != nil {
 		t.Fatal(err)
 	}
 	canceled := p.create(admApplicant(), false)

@@ -329,7 +329,7 @@ func TestAPIRoutesNeedAKey(t *testing.T) {
 			req, _ := http.NewRequest(method, p.srv.URL+path, strings.NewReader(`{}`))
 			req.Header.Set("Content-Type", "application/json")
 			if key != "" {
-				req.Header.Set(headerAPIKey, key)
+				req.Header.Set("x-api-key", key)
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {

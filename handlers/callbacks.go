@@ -44,10 +44,11 @@ func (s *Server) platformCallback(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
 	}
-	update, err := callbackUpdate(cb, webhookID)
+	report, err := cb.Data.Report()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
 	}
+	update := store.LeadUpdate{LeadReport: report, Source: lending.SourceCallback, WebhookID: webhookID}
 
 	res, err := s.applyWhenRecorded(ctx, update)
 	switch {
@@ -123,24 +124,4 @@ func (s *Server) callbackTokenOK(got string) bool {
 	want := sha256.Sum256([]byte(s.cfg.CallbackToken))
 	have := sha256.Sum256([]byte(got))
 	return subtle.ConstantTimeCompare(want[:], have[:]) == 1
-}
-
-// callbackUpdate turns a verified, decoded callback into a store update.
-func callbackUpdate(cb platform.Callback, webhookID string) (store.LeadUpdate, error) {
-	status, err := cb.Data.LeadStatus()
-	if err != nil {
-		return store.LeadUpdate{}, err
-	}
-	offers, err := cb.Data.Offers()
-	if err != nil {
-		return store.LeadUpdate{}, err
-	}
-	u := store.LeadUpdate{
-		UUID: cb.Data.UUID, PartnerLeadID: cb.Data.PartnerLeadID, Status: status, Offers: offers,
-		AdverseActionNotice: cb.Data.AdverseActionNotice, Source: lending.SourceCallback, WebhookID: webhookID,
-	}
-	if cb.Data.SelectedProductID != nil {
-		u.SelectedProductID = *cb.Data.SelectedProductID
-	}
-	return u, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"prequal/api"
 	"prequal/store"
 	"prequal/views"
 )
@@ -43,7 +44,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if strings.HasPrefix(path, "/api/") {
-		_ = c.JSON(code, map[string]string{"error": apiErrorText(code)})
+		_ = api.WriteError(c, code)
 		return
 	}
 	heading, text := errorCopy(code, msg)
@@ -71,19 +72,4 @@ func errorCopy(code int, msg string) (heading, text string) {
 		msg = http.StatusText(code)
 	}
 	return "We couldn't do that", msg
-}
-
-func apiErrorText(code int) string {
-	switch code {
-	case http.StatusUnauthorized:
-		return "Invalid or missing API key."
-	case http.StatusTooManyRequests:
-		return "Too many requests, please try again later."
-	case http.StatusNotFound:
-		return "Not found."
-	}
-	if code >= 500 {
-		return "Internal server error."
-	}
-	return http.StatusText(code)
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prequal/lending"
-	"prequal/platform"
+	"prequal/stage"
 	"prequal/views"
 )
 
@@ -21,23 +21,23 @@ const stageCallTimeout = 5 * time.Second
 const maxQALeadTimeout = 30 * time.Minute
 
 // stageScenario returns the QA scenario with that id — in stage only.
-func (s *Server) stageScenario(id string) (platform.Scenario, bool) {
+func (s *Server) stageScenario(id string) (stage.Scenario, bool) {
 	if s.cfg.Production || id == "" {
-		return platform.Scenario{}, false
+		return stage.Scenario{}, false
 	}
-	return platform.ScenarioByID(id)
+	return stage.ScenarioByID(id)
 }
 
 // qaScenariosJSON is GET /qa/scenarios.json: the scenario table with a
 // ready-to-submit form for each.
 func (s *Server) qaScenariosJSON(c echo.Context) error {
-	return c.JSON(http.StatusOK, platform.Scenarios())
+	return c.JSON(http.StatusOK, stage.Scenarios())
 }
 
 func (s *Server) qaView(c echo.Context) views.QAView {
 	v := views.QAView{
 		Page:               s.page("QA scenarios"),
-		Scenarios:          platform.Scenarios(),
+		Scenarios:          stage.Scenarios(),
 		LeadTimeout:        s.leadTimeout(),
 		DefaultLeadTimeout: s.cfg.LeadTimeout,
 	}
@@ -75,7 +75,7 @@ func (s *Server) qaSetControls(c echo.Context) error {
 		}
 		return n
 	}
-	controls := platform.StageControls{
+	controls := stage.Controls{
 		StepDelayMs:           intField("stepDelayMs", 0, 60_000),
 		FailDeliveries:        int(intField("failDeliveries", 0, 10)),
 		CallbacksEnabled:      c.FormValue("callbacksEnabled") == "yes",

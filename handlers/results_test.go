@@ -31,8 +31,8 @@ func (p *testPortal) leadFor(appID string) string {
 // update applies a platform update to the application's lead.
 func (p *testPortal) update(uuid string, status lending.LeadStatus, offers []lending.Offer, notice *string) {
 	p.t.Helper()
-	if _, err := p.store.ApplyLeadUpdate(context.Background(), store.LeadUpdate{UUID: uuid, Status: status,
-		Offers: offers, AdverseActionNotice: notice, Source: lending.SourcePoller}); err != nil {
+	if _, err := p.store.ApplyLeadUpdate(context.Background(), store.LeadUpdate{LeadReport: lending.LeadReport{UUID: uuid, Status: status, Offers: offers, AdverseActionNotice: notice},
+		Source: lending.SourcePoller}); err != nil {
 		p.t.Fatal(err)
 	}
 }

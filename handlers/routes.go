@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prequal/lending"
-	"prequal/store"
 )
 
 // routes is the portal's one route table: every route, its method and its
@@ -34,16 +33,11 @@ func (s *Server) routes(e *echo.Echo) {
 	// platform
 	e.POST("/callbacks/platform/:token", s.platformCallback)
 
-	// api: the Credit Decision API (seed 002), JSON for partners' systems. Only the
-	// x-api-key header authenticates (never a cookie); the global middleware suits
-	// it (errors render as JSON under /api/, Cache-Control: no-store, and the
-	// cross-origin check lets /api/ through).
-	api := newAPI(store.NewAPIKeyFinder(s.store), s.store, store.NewUsageRecorder(s.store),
-		s.cfg.API, s.cfg.Production, s.now, s.log)
-	v1 := e.Group("/api/v1", api.authenticate)
-	v1.POST("/decision", api.decision)
-	v1.POST("/score", api.score)
-	get(v1, "/usage", api.usageStats)
+	// api: every JSON API for machines, with its own route table in
+	// api/routes.go (today the Credit Decision API, seed 002, at /api/v1/...).
+	// Only API keys authenticate there, never a cookie; errors render as the
+	// API's JSON (errors.go hands every /api/ path to api.WriteError).
+	s.api.Mount(e.Group("/api"))
 
 	// QA (stage only: in production these routes do not exist)
 	if !s.cfg.Production {

@@ -1,5 +1,6 @@
-// Package handlers is the portal's HTTP surface: Echo handlers per audience, the
-// middleware around them, and one route table (routes.go).
+// Package handlers serves people: the HTML of borrowers, officers and QA, the
+// platform's callbacks, the middleware every route shares, and the portal's one
+// route table (routes.go), which also mounts package api's JSON under /api.
 package handlers
 
 import (
@@ -12,6 +13,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"prequal/api"
 	"prequal/platform"
 	"prequal/store"
 	"prequal/views"
@@ -34,8 +36,8 @@ type Config struct {
 	WebhookSecrets []platform.WebhookSecret
 	Logger         *slog.Logger
 	Now            func() time.Time
-	// API is the Credit Decision API's per-key rate limits (zero: the seed's).
-	API APILimits
+	// APILimits are the JSON API's per-key rate limits (zero: the seed's).
+	APILimits api.Limits
 	// WakeWorker, when set, is called after a borrower's action queued a lead
 	// submission (a new application, a retry), so the worker sends it now
 	// instead of at its next tick. It must not block.
@@ -48,6 +50,8 @@ type Server struct {
 	log      *slog.Logger
 	store    *store.Store
 	sessions *sessions.CookieStore
+	// api serves machines under /api (package api).
+	api *api.API
 	// sessionIDs caches decoded borrower cookies (session_cache.go).
 	sessionIDs *sessionCache
 	now        func() time.Time
@@ -80,6 +84,10 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 		return nil, fmt.Errorf("handlers.New: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, store: st, sessions: cs, sessionIDs: newSessionCache(), now: cfg.Now}
+	s.api = api.New(api.Config{
+		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st),
+		Limits: cfg.APILimits, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
+	})
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

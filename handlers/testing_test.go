@@ -86,6 +86,13 @@ func (p *testPortal) postForm(client *http.Client, path string, form url.Values,
 	req, _ := http.NewRequest(http.MethodPost, p.srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return p.send(client, req, header...)
+}
+
+// send sets header's name/value pairs on req, sends it with client and
+// returns the response and its body.
+func (p *testPortal) send(client *http.Client, req *http.Request, header ...string) (*http.Response, string) {
+	p.t.Helper()
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

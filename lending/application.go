@@ -52,6 +52,18 @@ type Lead struct {
 	SelectedAt          time.Time
 }
 
+// LeadReport is a lead's state as the platform reports it, by callback or by
+// poll, in the portal's terms: a known status, offers in cents and basis points.
+type LeadReport struct {
+	UUID          string
+	PartnerLeadID string
+	Status        LeadStatus
+	Offers        []Offer
+	// AdverseActionNotice is the raw HTML notice; nil when the platform sent none.
+	AdverseActionNotice *string
+	SelectedProductID   string // "" when none
+}
+
 // Review is the officer-side status of the application (seeds 003/004) with the
 // review timestamps seed 004 keeps as review_details.
 type Review struct {

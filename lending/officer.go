@@ -193,7 +193,7 @@ func OfficerActionAllowed(a OfficerAction, app Application) (bool, string) {
 		}
 		return true, ""
 	case OfficerResubmit:
-		if closedByOfficer(app.Review.Status) || app.Review.Status == ReviewManualReview {
+		if app.Review.Status.HoldsLead() {
 			return false, "Only an application that is not held or closed by review can be resubmitted."
 		}
 		if !CanRetry(app.Lead.Status) && app.Lead.SubmitError == "" {

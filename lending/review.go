@@ -53,6 +53,11 @@ func CanTransitionReview(from, to ReviewStatus) bool {
 	return false
 }
 
+// HoldsLead reports whether the review keeps the application's lead from the
+// platform: an application held for an officer (ManualReview) or closed by one
+// (Denied, Canceled) is not submitted, retried or resubmitted.
+func (r ReviewStatus) HoldsLead() bool { return r == ReviewManualReview || closedByOfficer(r) }
+
 // AdverseReason is one principal reason for denying credit, as an officer picks it
 // and as the notice of action taken states it.
 type AdverseReason struct {

@@ -52,6 +52,17 @@ func TestCanTransitionReview(t *testing.T) {
 	}
 }
 
+func TestReviewHoldsLead(t *testing.T) {
+	for r, want := range map[ReviewStatus]bool{
+		ReviewPending: false, ReviewApproved: false,
+		ReviewManualReview: true, ReviewDenied: true, ReviewCanceled: true,
+	} {
+		if got := r.HoldsLead(); got != want {
+			t.Errorf("%s.HoldsLead() = %t, want %t", r, got, want)
+		}
+	}
+}
+
 func TestAdverseReasons(t *testing.T) {
 	if len(AdverseReasons) != 24 {
 		t.Fatalf("len(AdverseReasons) = %d, want the 24 of form C-1", len(AdverseReasons))

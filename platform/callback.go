@@ -38,10 +38,7 @@ func DecodeCallback(body []byte) (Callback, error) {
 	case cb.Data.UUID == "" || len(cb.Data.UUID) > maxIDLength:
 		return Callback{}, fmt.Errorf("%w: data.uuid must have 1 to %d characters", ErrMalformedCallback, maxIDLength)
 	}
-	if _, err := cb.Data.LeadStatus(); err != nil {
-		return Callback{}, fmt.Errorf("%w: %w", ErrMalformedCallback, err)
-	}
-	if _, err := cb.Data.Offers(); err != nil {
+	if _, err := cb.Data.Report(); err != nil {
 		return Callback{}, fmt.Errorf("%w: %w", ErrMalformedCallback, err)
 	}
 	return cb, nil

@@ -109,6 +109,26 @@ func checkOfferURL(raw string) error {
 	return nil
 }
 
+// Report converts the lead to the domain's report of it, refusing a lead whose
+// status or products the portal could not show. Callbacks and polls both go
+// through it.
+func (l Lead) Report() (lending.LeadReport, error) {
+	status, err := l.LeadStatus()
+	if err != nil {
+		return lending.LeadReport{}, err
+	}
+	offers, err := l.Offers()
+	if err != nil {
+		return lending.LeadReport{}, err
+	}
+	r := lending.LeadReport{UUID: l.UUID, PartnerLeadID: l.PartnerLeadID, Status: status, Offers: offers,
+		AdverseActionNotice: l.AdverseActionNotice}
+	if l.SelectedProductID != nil {
+		r.SelectedProductID = *l.SelectedProductID
+	}
+	return r, nil
+}
+
 // LeadStatus parses the lead's wire status into the domain status.
 func (l Lead) LeadStatus() (lending.LeadStatus, error) {
 	s, err := lending.ParseLeadStatus(l.Status)

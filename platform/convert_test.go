@@ -158,3 +158,29 @@ func TestLeadOffers(t *testing.T) {
 		t.Errorf("Offers() with a duplicate productId = %v, want ErrInvalidProduct (duplicate)", err)
 	}
 }
+
+// Report is the one conversion of a platform lead, for callbacks and polls alike.
+func TestLeadReport(t *testing.T) {
+	notice, selected := "<p>Declined</p>", "prod-1"
+	lead := Lead{UUID: "lead-1", PartnerLeadID: "pl-1", Status: StatusProductSelected, Products: []Product{testProduct()},
+		AdverseActionNotice: &notice, SelectedProductID: &selected}
+	r, err := lead.Report()
+	if err != nil {
+		t.Fatalf("Report: %v", err)
+	}
+	if r.UUID != "lead-1" || r.PartnerLeadID != "pl-1" || r.Status != lending.LeadProductSelected ||
+		len(r.Offers) != 1 || r.Offers[0].ProductID != "prod-1" || r.AdverseActionNotice != &notice || r.SelectedProductID != "prod-1" {
+		t.Errorf("Report() = %+v", r)
+	}
+	if r, err := (Lead{UUID: "lead-2", Status: StatusInProgress}).Report(); err != nil || r.SelectedProductID != "" || r.AdverseActionNotice != nil {
+		t.Errorf("Report() of a lead without results = %+v, %v", r, err)
+	}
+	if _, err := (Lead{UUID: "lead-3", Status: "finished"}).Report(); !errors.Is(err, lending.ErrUnknownLeadStatus) {
+		t.Errorf("Report() with an unknown status = %v, want ErrUnknownLeadStatus", err)
+	}
+	broken := testProduct()
+	broken.TermMonths = 0
+	if _, err := (Lead{UUID: "lead-4", Status: StatusOffersFound, Products: []Product{broken}}).Report(); !errors.Is(err, ErrInvalidProduct) {
+		t.Errorf("Report() with a bad product = %v, want ErrInvalidProduct", err)
+	}
+}

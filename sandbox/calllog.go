@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"prequal/platform"
+	"prequal/stage"
 )
 
 // Kinds of call-log entries.
@@ -30,10 +31,10 @@ const (
 // LogEntry is one line of the sandbox's call log (the stage contract's type): what QA's "what happened" view
 // shows for a lead. Borrower data in Request is masked (see maskLead); no entry
 // ever holds a token, a secret, an SSN or a full date of birth.
-type LogEntry = platform.StageLogEntry
+type LogEntry = stage.LogEntry
 
 // LeadSummary is one element of GET /leads.
-type LeadSummary = platform.StageLeadSummary
+type LeadSummary = stage.LeadSummary
 
 // maskLead returns a copy of the lead safe for the call log: names become an
 // initial, the email a***@domain, phone and SSN their last four digits, the date

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"prequal/platform"
+	"prequal/stage"
 )
 
 // Limits of the stage controls.
@@ -50,9 +51,9 @@ type controlsJSON struct {
 // "intermediateCallbacks"}.
 func (c Controls) MarshalJSON() ([]byte, error) { return json.Marshal(c.wire()) }
 
-// wire is the controls as the stage contract (platform.StageControls) writes them.
-func (c Controls) wire() *platform.StageControls {
-	return &platform.StageControls{StepDelayMs: c.StepDelay.Milliseconds(), FailDeliveries: c.FailDeliveries,
+// wire is the controls as the stage contract (stage.Controls) writes them.
+func (c Controls) wire() *stage.Controls {
+	return &stage.Controls{StepDelayMs: c.StepDelay.Milliseconds(), FailDeliveries: c.FailDeliveries,
 		CallbacksEnabled: c.CallbacksEnabled, IntermediateCallbacks: c.IntermediateCallbacks}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"prequal/platform"
+	"prequal/stage"
 )
 
 func TestCallbackIsSignedWithTheSecret(t *testing.T) {
@@ -89,7 +90,7 @@ func TestRetryAfterFailingReceiver(t *testing.T) {
 func TestCallbackRetryScenarioSendsThreeBadSignatures(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token()
-	uuid := h.create(tok, scenarioLead(t, platform.ScenarioCallbackRetry, "cbretry-1"))
+	uuid := h.create(tok, scenarioLead(t, stage.ScenarioCallbackRetry, "cbretry-1"))
 	waitFor(t, "a delivered attempt", func() bool { return delivered(h, tok, uuid) })
 
 	attempts := h.attempts(tok, uuid)
@@ -132,7 +133,7 @@ func verifiedFlags(calls []receivedCall) []bool {
 func TestDuplicateOutOfOrderScenario(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token()
-	uuid := h.create(tok, scenarioLead(t, platform.ScenarioDuplicateOutOfOrder, "dup-1"))
+	uuid := h.create(tok, scenarioLead(t, stage.ScenarioDuplicateOutOfOrder, "dup-1"))
 	waitFor(t, "seven callbacks", func() bool { return len(h.recv.accepted(uuid)) == 7 })
 
 	calls := h.recv.accepted(uuid)

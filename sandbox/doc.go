@@ -64,7 +64,7 @@
 // # QA
 //
 // Scenarios: the plus-tag of the borrower's email names a QA scenario
-// (anything+<scenario-id>@example.com); the table is on platform.Scenario.
+// (anything+<scenario-id>@example.com); the table is on stage.Scenario.
 //
 //   - GET /controls, POST /controls (Content-Type: application/json; only the
 //     fields sent change), POST /controls/reset: the stage controls

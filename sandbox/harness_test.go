@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"prequal/platform"
+	"prequal/stage"
 )
 
 const (
@@ -257,7 +258,7 @@ func leadFromForm(t *testing.T, form map[string]string, partnerLeadID string) pl
 // scenarioLead is the wire lead of a QA scenario.
 func scenarioLead(t *testing.T, id, partnerLeadID string) platform.LeadRequest {
 	t.Helper()
-	sc, ok := platform.ScenarioByID(id)
+	sc, ok := stage.ScenarioByID(id)
 	if !ok {
 		t.Fatalf("no scenario %q", id)
 	}
@@ -266,7 +267,7 @@ func scenarioLead(t *testing.T, id, partnerLeadID string) platform.LeadRequest {
 
 // plainLead is an ordinary approvable lead without a scenario tag.
 func plainLead(t *testing.T, partnerLeadID string) platform.LeadRequest {
-	l := scenarioLead(t, platform.ScenarioUnderwritingApprove, partnerLeadID)
+	l := scenarioLead(t, stage.ScenarioUnderwritingApprove, partnerLeadID)
 	l.Borrower.Email = "kendall.osei@example.com"
 	return l
 }

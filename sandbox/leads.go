@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"prequal/platform"
+	"prequal/stage"
 )
 
 // maxLeadBodyBytes bounds a lead submission.
@@ -64,8 +65,10 @@ func (s *Sandbox) handleCreateLead(w http.ResponseWriter, r *http.Request) {
 		answer(http.StatusBadRequest, platform.ErrorBody{Error: "invalid JSON: " + truncate(err.Error()), FieldErrors: fe})
 		return
 	}
-	masked := maskLead(req)
-	entry.Request, entry.PartnerLeadID = &masked, truncate(req.PartnerLeadID)
+	if b, err := json.Marshal(maskLead(req)); err == nil {
+		entry.Request = b
+	}
+	entry.PartnerLeadID = truncate(req.PartnerLeadID)
 	if fe := validateLead(req, now); len(fe) > 0 {
 		entry.Outcome = "invalid"
 		answer(http.StatusBadRequest, platform.ErrorBody{Error: "validation failed", FieldErrors: fe})
@@ -73,7 +76,7 @@ func (s *Sandbox) handleCreateLead(w http.ResponseWriter, r *http.Request) {
 	}
 
 	digest := sha256.Sum256(raw)
-	scenario, _ := platform.ScenarioFromEmail(req.Borrower.Email)
+	scenario, _ := stage.ScenarioFromEmail(req.Borrower.Email)
 	lead := leadRow{
 		UUID:           newUUID(),
 		ClientID:       clientFrom(ctx),

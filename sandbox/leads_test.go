@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"prequal/platform"
+	"prequal/stage"
 )
 
 func TestLeadValidation(t *testing.T) {
@@ -68,7 +69,7 @@ func TestLeadValidation(t *testing.T) {
 	}
 
 	t.Run("every scenario form is valid", func(t *testing.T) {
-		for _, sc := range platform.Scenarios() {
+		for _, sc := range stage.Scenarios() {
 			if fe := validateLead(leadFromForm(t, sc.Form, "p-"+sc.ID), time.Now()); len(fe) > 0 {
 				t.Errorf("%s: %v", sc.ID, fe)
 			}
@@ -239,7 +240,7 @@ func TestGetLead(t *testing.T) {
 func TestPIINeverStoredOrLogged(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token()
-	lead := scenarioLead(t, platform.ScenarioUnderwritingApprove, "pii-1")
+	lead := scenarioLead(t, stage.ScenarioUnderwritingApprove, "pii-1")
 	uuid := h.create(tok, lead)
 	h.waitStatus(tok, uuid, platform.StatusOffersFound)
 	waitFor(t, "the callback", func() bool { return len(h.recv.accepted(uuid)) > 0 })
@@ -250,13 +251,14 @@ func TestPIINeverStoredOrLogged(t *testing.T) {
 			submit = &e
 		}
 	}
-	if submit == nil || submit.Request == nil {
+	var logged platform.LeadRequest
+	if submit == nil || json.Unmarshal(submit.Request, &logged) != nil {
 		t.Fatal("no submit with its request in the log")
 	}
-	b := submit.Request.Borrower
+	b := logged.Borrower
 	if b.FirstName != "K." || b.LastName != "O." || b.Email != "k***@example.com" || b.Phone != "******0111" ||
-		b.SSN != "*****1011" || b.DOB != "1984" || submit.Request.Address.Street != "***" {
-		t.Errorf("masked borrower = %+v, street %q", b, submit.Request.Address.Street)
+		b.SSN != "*****1011" || b.DOB != "1984" || logged.Address.Street != "***" {
+		t.Errorf("masked borrower = %+v, street %q", b, logged.Address.Street)
 	}
 	if submit.IdempotencyKey != "key-pii-1" || submit.CorrelationID != "corr-key-pii-1" || submit.ResponseStatus != 201 {
 		t.Errorf("submit entry = %+v", submit)

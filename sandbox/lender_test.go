@@ -11,6 +11,7 @@ import (
 	"prequal/decision"
 	"prequal/lending"
 	"prequal/platform"
+	"prequal/stage"
 )
 
 func TestLenderPageSelectsTheProduct(t *testing.T) {
@@ -92,7 +93,7 @@ func get(t *testing.T, url string) (int, string) {
 func TestProductsAreConsistent(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token()
-	uuid := h.create(tok, scenarioLead(t, platform.ScenarioOffersAllRanges, "amort-1"))
+	uuid := h.create(tok, scenarioLead(t, stage.ScenarioOffersAllRanges, "amort-1"))
 	l := h.waitStatus(tok, uuid, platform.StatusOffersFound)
 
 	wantAmount := map[string]float64{platform.RangeRequested: 20000, platform.RangeLower: 15000, platform.RangeHigher: 25000}
@@ -156,7 +157,7 @@ func TestProductsAreConsistent(t *testing.T) {
 func TestNoOffersNotice(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token()
-	lead := scenarioLead(t, platform.ScenarioUnderwritingDecline, "notice-1")
+	lead := scenarioLead(t, stage.ScenarioUnderwritingDecline, "notice-1")
 	uuid := h.create(tok, lead)
 	l := h.waitStatus(tok, uuid, platform.StatusNoOffers)
 	if l.AdverseActionNotice == nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"prequal/platform"
+	"prequal/stage"
 )
 
 // TestPortalClientAndDecoder drives the sandbox with the portal's own platform
@@ -20,7 +21,7 @@ func TestPortalClientAndDecoder(t *testing.T) {
 		ClientSecret: testClientSecret, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx := context.Background()
 
-	lead := scenarioLead(t, platform.ScenarioDuplicateOutOfOrder, "client-1")
+	lead := scenarioLead(t, stage.ScenarioDuplicateOutOfOrder, "client-1")
 	created, err := client.SubmitLead(ctx, lead, "client-key-1", "client-corr-1")
 	if err != nil {
 		t.Fatal(err)

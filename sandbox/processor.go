@@ -9,6 +9,7 @@ import (
 
 	"prequal/decision"
 	"prequal/platform"
+	"prequal/stage"
 )
 
 // Scheduling of the background loops: they sleep until the next due row, but
@@ -266,7 +267,7 @@ func (s *Sandbox) enqueueCallbacks(ctx context.Context, q querier, l leadRow, pr
 	}
 	switch {
 	case b.noCallbacks:
-		return skip("the " + platform.ScenarioPollingFallback + " scenario never sends callbacks")
+		return skip("the " + stage.ScenarioPollingFallback + " scenario never sends callbacks")
 	case !ctl.CallbacksEnabled:
 		return skip("callbacks are disabled in the stage controls")
 	}

@@ -3,7 +3,7 @@ package sandbox
 import (
 	"time"
 
-	"prequal/platform"
+	"prequal/stage"
 )
 
 // outcome is what a lead's search ends in.
@@ -46,25 +46,25 @@ const callbackRetryFailures = 3
 func behaviourOf(scenario string, cfg Config) behaviour {
 	b := behaviour{failDeliveries: noFailOverride}
 	switch scenario {
-	case platform.ScenarioOffersAllRanges:
+	case stage.ScenarioOffersAllRanges:
 		b.outcome = outcomeAllRanges
-	case platform.ScenarioOffersLowerOnly:
+	case stage.ScenarioOffersLowerOnly:
 		b.outcome = outcomeLowerOnly
-	case platform.ScenarioNoOffersWithNotice:
+	case stage.ScenarioNoOffersWithNotice:
 		b.outcome = outcomeNoOffersNotice
-	case platform.ScenarioNoOffersWithoutNotice:
+	case stage.ScenarioNoOffersWithoutNotice:
 		b.outcome = outcomeNoOffersNoNotice
-	case platform.ScenarioHostileNotice:
+	case stage.ScenarioHostileNotice:
 		b.outcome = outcomeHostileNotice
-	case platform.ScenarioTimeout:
+	case stage.ScenarioTimeout:
 		b.neverFinish = true
-	case platform.ScenarioSlowCallback:
+	case stage.ScenarioSlowCallback:
 		b.finishDelay = cfg.SlowCallbackDelay
-	case platform.ScenarioCallbackRetry:
+	case stage.ScenarioCallbackRetry:
 		b.failDeliveries = callbackRetryFailures
-	case platform.ScenarioPollingFallback:
+	case stage.ScenarioPollingFallback:
 		b.noCallbacks = true
-	case platform.ScenarioDuplicateOutOfOrder:
+	case stage.ScenarioDuplicateOutOfOrder:
 		b.duplicates = true
 		b.failDeliveries = 0
 	}

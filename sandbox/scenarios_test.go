@@ -8,6 +8,7 @@ import (
 
 	"prequal/decision"
 	"prequal/platform"
+	"prequal/stage"
 )
 
 // TestEveryScenarioReachesItsStatus submits each QA scenario's form and drives
@@ -16,7 +17,7 @@ import (
 func TestEveryScenarioReachesItsStatus(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token()
-	for _, sc := range platform.Scenarios() {
+	for _, sc := range stage.Scenarios() {
 		t.Run(sc.ID, func(t *testing.T) {
 			t.Parallel()
 			uuid := h.create(tok, leadFromForm(t, sc.Form, "sc-"+sc.ID))
@@ -39,11 +40,11 @@ func TestEveryScenarioReachesItsStatus(t *testing.T) {
 			start := time.Now()
 			l := h.waitStatus(tok, uuid, sc.ExpectedStatus)
 			checkScenario(t, sc.ID, l)
-			if sc.ID == platform.ScenarioSlowCallback && time.Since(start) < h.cfg.SlowCallbackDelay {
+			if sc.ID == stage.ScenarioSlowCallback && time.Since(start) < h.cfg.SlowCallbackDelay {
 				t.Errorf("slow-callback finished after %s, before SlowCallbackDelay", time.Since(start))
 			}
 
-			if sc.ID == platform.ScenarioPollingFallback {
+			if sc.ID == stage.ScenarioPollingFallback {
 				skipped := false
 				for _, e := range h.callLog(tok, "lead="+uuid) {
 					skipped = skipped || (e.Kind == LogCallbackSkipped && e.LeadStatus == platform.StatusOffersFound)
@@ -78,23 +79,23 @@ func checkScenario(t *testing.T, id string, l platform.Lead) {
 		notice = *l.AdverseActionNotice
 	}
 	switch id {
-	case platform.ScenarioOffersAllRanges:
+	case stage.ScenarioOffersAllRanges:
 		if ranges[platform.RangeHigher] == 0 || ranges[platform.RangeRequested] == 0 || ranges[platform.RangeLower] == 0 {
 			t.Errorf("ranges = %v, want all three", ranges)
 		}
-	case platform.ScenarioOffersLowerOnly:
+	case stage.ScenarioOffersLowerOnly:
 		if len(ranges) != 1 || ranges[platform.RangeLower] == 0 {
 			t.Errorf("ranges = %v, want only %s", ranges, platform.RangeLower)
 		}
-	case platform.ScenarioNoOffersWithNotice, platform.ScenarioUnderwritingDecline:
+	case stage.ScenarioNoOffersWithNotice, stage.ScenarioUnderwritingDecline:
 		if len(l.Products) != 0 || !strings.Contains(notice, ActionTaken) || !strings.Contains(notice, "Equal Credit Opportunity Act") {
 			t.Errorf("products %d, notice %q", len(l.Products), notice)
 		}
-	case platform.ScenarioNoOffersWithoutNotice:
+	case stage.ScenarioNoOffersWithoutNotice:
 		if len(l.Products) != 0 || l.AdverseActionNotice != nil {
 			t.Errorf("products %d, notice present %t", len(l.Products), l.AdverseActionNotice != nil)
 		}
-	case platform.ScenarioHostileNotice:
+	case stage.ScenarioHostileNotice:
 		for _, attack := range []string{"<script>alert(1)</script>", "onerror=alert(1)", `href="javascript:alert(1)"`,
 			`hx-get="/x"`, `hx-trigger="load"`, "<svg onload=alert(1)>", "<iframe", "<form", "data:text/html", "<style>"} {
 			if !strings.Contains(notice, attack) {
@@ -115,7 +116,7 @@ func checkScenario(t *testing.T, id string, l platform.Lead) {
 // its own: forced outcomes then only make sure of it.
 func TestScenarioPersonasMatchTheEngine(t *testing.T) {
 	now := time.Now()
-	for _, sc := range platform.Scenarios() {
+	for _, sc := range stage.Scenarios() {
 		t.Run(sc.ID, func(t *testing.T) {
 			req := leadFromForm(t, sc.Form, "p-"+sc.ID)
 			offers, _, err := panelRun{LeadUUID: "u-" + sc.ID, Request: req, On: now, PublicURL: "http://sb"}.natural()
@@ -134,13 +135,13 @@ func TestScenarioPersonasMatchTheEngine(t *testing.T) {
 				}
 			}
 			switch sc.ID {
-			case platform.ScenarioOffersAllRanges:
+			case stage.ScenarioOffersAllRanges:
 				for _, rng := range rangeOrder {
 					if !hasRange(offers, rng) {
 						t.Errorf("no natural offer in %s", rng)
 					}
 				}
-			case platform.ScenarioOffersLowerOnly:
+			case stage.ScenarioOffersLowerOnly:
 				if len(onlyRange(offers, platform.RangeLower)) != len(offers) {
 					t.Errorf("natural offers outside the lower range")
 				}

@@ -58,7 +58,7 @@ func (r LeadRequest) IdempotencyKey() string {
 // Blocker says why the lead must not be sent now, or "" when it may.
 func (r LeadRequest) Blocker() string {
 	switch {
-	case r.Review == lending.ReviewManualReview || r.Review == lending.ReviewDenied || r.Review == lending.ReviewCanceled:
+	case r.Review.HoldsLead():
 		return "review status is " + string(r.Review)
 	case r.SubmitError != "":
 		return "the platform already refused this application"
@@ -281,17 +281,11 @@ func setLeadStatus(ctx context.Context, tx *sql.Tx, applicationID string, next l
 	return err
 }
 
-// LeadUpdate is a lead's state as the platform reported it, by callback or poll.
+// LeadUpdate is a lead's state as the platform reported it, and how it came.
 type LeadUpdate struct {
-	UUID          string
-	PartnerLeadID string
-	Status        lending.LeadStatus
-	Offers        []lending.Offer
-	// AdverseActionNotice is the raw HTML notice; nil when the platform sent none.
-	AdverseActionNotice *string
-	SelectedProductID   string
-	Source              string // lending.SourceCallback or lending.SourcePoller
-	WebhookID           string // callbacks: a repeated id changes nothing
+	lending.LeadReport
+	Source    string // lending.SourceCallback or lending.SourcePoller
+	WebhookID string // callbacks: a repeated id changes nothing
 }
 
 // LeadUpdateResult says what an update did.
@@ -642,11 +636,7 @@ func (s *Store) RetryLead(ctx context.Context, applicationID string, leadTimeout
 		if err != nil {
 			return err
 		}
-		switch lending.ReviewStatus(review) {
-		case lending.ReviewManualReview, lending.ReviewDenied, lending.ReviewCanceled:
-			return ErrCannotRetry
-		}
-		if !lending.CanRetry(lending.LeadStatus(status)) {
+		if lending.ReviewStatus(review).HoldsLead() || !lending.CanRetry(lending.LeadStatus(status)) {
 			return ErrCannotRetry
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_attempt = ?, lead_status = ?, lead_uuid = NULL,

@@ -372,7 +372,7 @@ func TestApplyLeadUpdateNeverMovesBackwards(t *testing.T) {
 			app := lcSubmitted(t, s, clock, "lead-x")
 			for i, st := range tt.sequence {
 				clock.advance(time.Second)
-				_, err := s.ApplyLeadUpdate(context.Background(), LeadUpdate{UUID: "lead-x", Status: st,
+				_, err := s.ApplyLeadUpdate(context.Background(), LeadUpdate{LeadReport: lending.LeadReport{UUID: "lead-x", Status: st},
 					Source: lending.SourceCallback, WebhookID: fmt.Sprintf("msg_%d", i)})
 				if err != nil {
 					t.Fatal(err)
@@ -399,7 +399,7 @@ func TestApplyLeadUpdateStoresResults(t *testing.T) {
 		s, clock := lcStore(t)
 		app := lcSubmitted(t, s, clock, "lead-o")
 		offers := []lending.Offer{lcOffer("p1", lending.RangeRequested), lcOffer("p2", lending.RangeLower)}
-		res, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "lead-o", Status: lending.LeadOffersFound, Offers: offers,
+		res, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "lead-o", Status: lending.LeadOffersFound, Offers: offers},
 			Source: lending.SourceCallback, WebhookID: "msg_1"})
 		if err != nil || !res.Changed || res.ApplicationID != app.ID || res.From != lending.LeadCreated || res.To != lending.LeadOffersFound {
 			t.Fatalf("result = %+v, %v", res, err)
@@ -417,8 +417,8 @@ func TestApplyLeadUpdateStoresResults(t *testing.T) {
 			t.Errorf("a terminal lead is due for polling: %+v", due)
 		}
 		// The platform later reports the borrower's click-through.
-		if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "lead-o", Status: lending.LeadProductSelected,
-			SelectedProductID: "p2", Source: lending.SourceCallback, WebhookID: "msg_2"}); err != nil {
+		if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "lead-o", Status: lending.LeadProductSelected, SelectedProductID: "p2"},
+			Source: lending.SourceCallback, WebhookID: "msg_2"}); err != nil {
 			t.Fatal(err)
 		}
 		got = lcApp(t, s, app.ID)
@@ -433,8 +433,8 @@ func TestApplyLeadUpdateStoresResults(t *testing.T) {
 		s, clock := lcStore(t)
 		app := lcSubmitted(t, s, clock, "lead-n")
 		notice := `<p>Declined</p><script>alert(1)</script>`
-		if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "lead-n", Status: lending.LeadNoOffers,
-			AdverseActionNotice: &notice, Source: lending.SourcePoller}); err != nil {
+		if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "lead-n", Status: lending.LeadNoOffers, AdverseActionNotice: &notice},
+			Source: lending.SourcePoller}); err != nil {
 			t.Fatal(err)
 		}
 		got := lcApp(t, s, app.ID)
@@ -454,12 +454,12 @@ func TestApplyLeadUpdateStoresResults(t *testing.T) {
 	t.Run("unknown and not yet recorded leads", func(t *testing.T) {
 		s, _ := lcStore(t)
 		app := lcCreate(t, s)
-		_, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "nobody", PartnerLeadID: "pl_nobody", Status: lending.LeadOffersFound,
+		_, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "nobody", PartnerLeadID: "pl_nobody", Status: lending.LeadOffersFound},
 			Source: lending.SourceCallback, WebhookID: "msg_a"})
 		if !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown lead: %v, want ErrNotFound", err)
 		}
-		_, err = s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "fresh", PartnerLeadID: app.PartnerLeadID, Status: lending.LeadInProgress,
+		_, err = s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "fresh", PartnerLeadID: app.PartnerLeadID, Status: lending.LeadInProgress},
 			Source: lending.SourceCallback, WebhookID: "msg_b"})
 		if !errors.Is(err, ErrLeadNotRecorded) {
 			t.Errorf("lead of a submission in flight: %v, want ErrLeadNotRecorded", err)
@@ -475,7 +475,7 @@ func TestApplyLeadUpdateStoresResults(t *testing.T) {
 func TestApplyLeadUpdateDropsRepeatedWebhookIDs(t *testing.T) {
 	s, clock := lcStore(t)
 	app := lcSubmitted(t, s, clock, "lead-d")
-	update := LeadUpdate{UUID: "lead-d", Status: lending.LeadOffersFound, Offers: []lending.Offer{lcOffer("p1", lending.RangeRequested)},
+	update := LeadUpdate{LeadReport: lending.LeadReport{UUID: "lead-d", Status: lending.LeadOffersFound, Offers: []lending.Offer{lcOffer("p1", lending.RangeRequested)}},
 		Source: lending.SourceCallback, WebhookID: "msg_same"}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -523,7 +523,7 @@ func TestClaimDuePolls(t *testing.T) {
 		t.Fatalf("due before the first poll time: %+v", due)
 	}
 	clock.advance(4 * time.Second)
-	if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "lead-t", Status: lending.LeadInProgress,
+	if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "lead-t", Status: lending.LeadInProgress},
 		Source: lending.SourceCallback, WebhookID: "msg_t"}); err != nil {
 		t.Fatal(err)
 	}
@@ -551,7 +551,8 @@ func TestMarkTimedOut(t *testing.T) {
 	submitted := lcSubmitted(t, s, clock, "lead-late")    // deadline 2 min after submission
 	unsent := lcCreate(t, s)                              // its submit job keeps failing
 	answered := lcSubmitted(t, s, clock, "lead-answered") // gets its answer in time
-	if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "lead-answered", Status: lending.LeadNoOffers, Source: lending.SourcePoller}); err != nil {
+	if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "lead-answered", Status: lending.LeadNoOffers},
+		Source: lending.SourcePoller}); err != nil {
 		t.Fatal(err)
 	}
 	clock.advance(119 * time.Second)
@@ -588,8 +589,8 @@ func TestMarkTimedOut(t *testing.T) {
 		t.Errorf("timed-out lead polled again: %+v", due)
 	}
 	// A late platform answer still upgrades our own timeout.
-	res, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "lead-late", Status: lending.LeadOffersFound,
-		Offers: []lending.Offer{lcOffer("p1", lending.RangeRequested)}, Source: lending.SourceCallback, WebhookID: "msg_late"})
+	res, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "lead-late", Status: lending.LeadOffersFound, Offers: []lending.Offer{lcOffer("p1", lending.RangeRequested)}},
+		Source: lending.SourceCallback, WebhookID: "msg_late"})
 	if err != nil || !res.Changed || res.To != lending.LeadOffersFound {
 		t.Errorf("late answer = %+v, %v", res, err)
 	}
@@ -681,7 +682,7 @@ func TestRetryLead(t *testing.T) {
 		t.Errorf("retry request: key %q blocker %q", req.IdempotencyKey(), req.Blocker())
 	}
 	// The old lead's late callback no longer finds the application.
-	if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{UUID: "lead-r1", Status: lending.LeadOffersFound,
+	if _, err := s.ApplyLeadUpdate(ctx, LeadUpdate{LeadReport: lending.LeadReport{UUID: "lead-r1", Status: lending.LeadOffersFound},
 		Source: lending.SourceCallback, WebhookID: "msg_old"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("callback of the superseded lead: %v", err)
 	}

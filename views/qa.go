@@ -6,14 +6,14 @@ import (
 	"time"
 
 	"prequal/lending"
-	"prequal/platform"
+	"prequal/stage"
 )
 
 // QAView is the /qa page: the scenario catalogue and the stage controls.
 type QAView struct {
 	Page
-	Scenarios          []platform.Scenario
-	Controls           platform.StageControls
+	Scenarios          []stage.Scenario
+	Controls           stage.Controls
 	ControlsError      string
 	LeadTimeout        time.Duration
 	DefaultLeadTimeout time.Duration
@@ -42,7 +42,7 @@ type QARow struct {
 }
 
 // QARowFromStageLog turns a stage platform log entry into a row.
-func QARowFromStageLog(e platform.StageLogEntry) QARow {
+func QARowFromStageLog(e stage.LogEntry) QARow {
 	r := QARow{At: e.Time, Side: "platform", Kind: e.Kind, Status: e.LeadStatus, HTTPCode: e.ResponseStatus}
 	var parts []string
 	add := func(format string, args ...any) { parts = append(parts, fmt.Sprintf(format, args...)) }
@@ -59,8 +59,8 @@ func QARowFromStageLog(e platform.StageLogEntry) QARow {
 		r.Failed = e.BadSignature || e.Error != "" || e.ResponseStatus < 200 || e.ResponseStatus > 299
 	case "lead_submit":
 		add("idempotency key %s", e.IdempotencyKey)
-		if e.Request != nil {
-			add("borrower %s %s, %s, $%d", e.Request.Borrower.FirstName, e.Request.Borrower.LastName, e.Request.Borrower.Email, e.Request.RequestedLoanAmount)
+		if l, ok := e.SubmittedLead(); ok {
+			add("borrower %s %s, %s, $%d", l.Borrower.FirstName, l.Borrower.LastName, l.Borrower.Email, l.RequestedLoanAmount)
 		}
 	case "status_change":
 		add("%s → %s", e.FromStatus, e.LeadStatus)

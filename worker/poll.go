@@ -21,9 +21,9 @@ func (w *Worker) poll(ctx context.Context, t store.PollTarget) {
 	if err == nil && lead.UUID != t.UUID {
 		err = fmt.Errorf("the answer is about lead %q", lead.UUID)
 	}
-	var update store.LeadUpdate
+	var report lending.LeadReport
 	if err == nil {
-		update, err = leadUpdate(lead)
+		report, err = lead.Report()
 	}
 	if err != nil {
 		detail := "poll failed: " + err.Error()
@@ -37,31 +37,10 @@ func (w *Worker) poll(ctx context.Context, t store.PollTarget) {
 		}
 		return
 	}
-	res, err := w.cfg.Store.ApplyLeadUpdate(rctx, update)
+	res, err := w.cfg.Store.ApplyLeadUpdate(rctx, store.LeadUpdate{LeadReport: report, Source: lending.SourcePoller})
 	if err != nil {
 		log.ErrorContext(ctx, "apply polled lead", "error", err)
 		return
 	}
 	log.InfoContext(ctx, "lead polled", "platform_status", lead.Status, "from", string(res.From), "to", string(res.To), "changed", res.Changed)
-}
-
-// leadUpdate converts a polled lead to a store update, refusing a lead whose
-// status or products the portal could not show.
-func leadUpdate(lead platform.Lead) (store.LeadUpdate, error) {
-	status, err := lead.LeadStatus()
-	if err != nil {
-		return store.LeadUpdate{}, err
-	}
-	offers, err := lead.Offers()
-	if err != nil {
-		return store.LeadUpdate{}, err
-	}
-	u := store.LeadUpdate{
-		UUID: lead.UUID, PartnerLeadID: lead.PartnerLeadID, Status: status, Offers: offers,
-		AdverseActionNotice: lead.AdverseActionNotice, Source: lending.SourcePoller,
-	}
-	if lead.SelectedProductID != nil {
-		u.SelectedProductID = *lead.SelectedProductID
-	}
-	return u, nil
 }

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"prequal/lending"
-	"prequal/platform"
+	"prequal/stage"
 )
 
 // borrower is one browser session on the portal: its session cookie, kept by
@@ -134,7 +134,7 @@ var formSeq atomic.Int64
 // hold thousands of applications from one address within the hour; test data is
 // exempt from them (not from the identity rule, hence a fresh SSN each time).
 func scenarioForm(id string) (url.Values, error) {
-	sc, ok := platform.ScenarioByID(id)
+	sc, ok := stage.ScenarioByID(id)
 	if !ok {
 		return nil, fmt.Errorf("no QA scenario %q", id)
 	}

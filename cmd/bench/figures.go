@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"prequal/lending"
-	"prequal/platform"
+	"prequal/stage"
 )
 
 // Targets (issue 9).
@@ -132,7 +132,7 @@ func (b *bench) statusPoll(ctx context.Context) error {
 	client := newClient(conns)
 	// One borrower per connection, each with an application whose lead stays
 	// pending (the timeout scenario), so every poll renders the progress fragment.
-	brs, ids, err := b.borrowers(ctx, p.URL, client, conns, min(conns, 16), platform.ScenarioTimeout)
+	brs, ids, err := b.borrowers(ctx, p.URL, client, conns, min(conns, 16), stage.ScenarioTimeout)
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (b *bench) submits(ctx context.Context) error {
 	}
 	_, busyBefore, _ := p.log.counts()
 	s := closedLoop(ctx, conns, warmup, b.o.runFor, func(ctx context.Context, w int) error {
-		form, err := scenarioForm(platform.ScenarioTimeout)
+		form, err := scenarioForm(stage.ScenarioTimeout)
 		if err != nil {
 			return err
 		}
@@ -301,7 +301,7 @@ func (r *e2eRun) op(ctx context.Context, w int) error {
 	if isFirst && r.stagger > 0 {
 		time.Sleep(rand.N(r.stagger))
 	}
-	form, err := scenarioForm(platform.ScenarioOffersAllRanges)
+	form, err := scenarioForm(stage.ScenarioOffersAllRanges)
 	if err != nil {
 		return err
 	}
@@ -387,7 +387,7 @@ func (b *bench) crowdPolling(ctx context.Context) error {
 	n := b.o.crowd
 	client := newClient(n)
 	fmt.Fprintf(b.out, "opening %d borrower sessions…\n", n)
-	brs, ids, err := b.borrowers(ctx, p.URL, client, n, b.o.connections, platform.ScenarioTimeout)
+	brs, ids, err := b.borrowers(ctx, p.URL, client, n, b.o.connections, stage.ScenarioTimeout)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"prequal/platform"
+	"prequal/stage"
 	"prequal/store"
 )
 
@@ -43,7 +43,7 @@ func (b *bench) pollTarget(ctx context.Context, bin, name string) (wrkTarget, er
 		return wrkTarget{}, err
 	}
 	n := b.o.wrkConns
-	brs, ids, err := b.borrowers(ctx, p.URL, newClient(16), n, 16, platform.ScenarioTimeout)
+	brs, ids, err := b.borrowers(ctx, p.URL, newClient(16), n, 16, stage.ScenarioTimeout)
 	if err != nil {
 		return wrkTarget{proc: p}, err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"prequal/platform"
+	"prequal/stage"
 )
 
 // fillForm sets every field of the apply form from a field → value map, as a
@@ -40,7 +40,7 @@ func TestBrowserOfficerDeniesHeldApplication(t *testing.T) {
 	if err := ensureDemoOfficer(context.Background(), p.App.store, p.Cfg, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	persona, _ := platform.ScenarioByID(platform.ScenarioUnderwritingApprove)
+	persona, _ := stage.ScenarioByID(stage.ScenarioUnderwritingApprove)
 
 	// Someone applied earlier with this SSN under another name.
 	earlier := map[string]string{}

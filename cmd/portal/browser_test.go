@@ -10,20 +10,20 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"prequal/platform"
+	"prequal/stage"
 )
 
 var terminalStatuses = []string{"offers_found", "no_offers", "timed_out", "product_selected"}
 
 // scenariosFrom reads the catalogue the way QA tooling does: GET /qa/scenarios.json.
-func scenariosFrom(t *testing.T, base string) []platform.Scenario {
+func scenariosFrom(t *testing.T, base string) []stage.Scenario {
 	t.Helper()
 	resp, err := http.Get(base + "/qa/scenarios.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out []platform.Scenario
+	var out []stage.Scenario
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out) == 0 {
 		t.Fatalf("scenarios.json: %v (%d scenarios)", err, len(out))
 	}
@@ -31,7 +31,7 @@ func scenariosFrom(t *testing.T, base string) []platform.Scenario {
 }
 
 // setStageControls steers the stage platform through its own HTTP API.
-func setStageControls(t *testing.T, base string, c platform.StageControls) {
+func setStageControls(t *testing.T, base string, c stage.Controls) {
 	t.Helper()
 	b, _ := json.Marshal(c)
 	resp, err := http.Post(base+"/sandbox/controls", "application/json", strings.NewReader(string(b)))
@@ -46,7 +46,7 @@ func setStageControls(t *testing.T, base string, c platform.StageControls) {
 
 // startScenario opens /qa, presses the scenario's Start button, checks the form
 // came prefilled, and submits it as the borrower would.
-func (tb *tab) startScenario(sc platform.Scenario) {
+func (tb *tab) startScenario(sc stage.Scenario) {
 	tb.t.Helper()
 	tb.open("/qa")
 	tb.do(chromedp.Click(chromedp.CSS(`[data-testid="start-`+sc.ID+`"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="apply-form"]`)))
@@ -140,20 +140,20 @@ func TestBrowserScenarioCatalogue(t *testing.T) {
 			}
 			tb.checkOutcome(got)
 			switch sc.ID {
-			case platform.ScenarioOffersAllRanges:
+			case stage.ScenarioOffersAllRanges:
 				for _, r := range []string{"requested", "higher", "lower"} {
 					if tb.count(`[data-testid="offer-range-`+r+`"]`) != 1 {
 						t.Errorf("no %s range", r)
 					}
 				}
-			case platform.ScenarioOffersLowerOnly:
+			case stage.ScenarioOffersLowerOnly:
 				if tb.count(`[data-testid="range-fallback-note"]`) != 1 || tb.count(`[data-testid="offer-range-lower"]`) != 1 ||
 					tb.count(`[data-testid="offer-range-requested"]`) != 0 {
 					t.Error("lower-only: want the fallback note and only the lower range")
 				}
-			case platform.ScenarioNoOffersWithNotice, platform.ScenarioUnderwritingDecline, platform.ScenarioHostileNotice:
+			case stage.ScenarioNoOffersWithNotice, stage.ScenarioUnderwritingDecline, stage.ScenarioHostileNotice:
 				tb.checkNotice()
-			case platform.ScenarioNoOffersWithoutNotice:
+			case stage.ScenarioNoOffersWithoutNotice:
 				if tb.count(`[data-testid="adverse-action-notice"]`) != 0 || tb.count(`[data-testid="no-notice"]`) != 1 {
 					t.Error("without notice: want the plain 'no notice' sentence")
 				}
@@ -173,9 +173,9 @@ func TestBrowserBorrowerJourney(t *testing.T) {
 	p := startPortal(t, withEnv("PORTAL_LEAD_TIMEOUT", "8s", "PORTAL_POLL_AFTER", "1s"))
 	// Slow steps, and the platform's intermediate statuses sent as callbacks, so the
 	// checking-rates screen has something to show as it advances.
-	setStageControls(t, p.URL, platform.StageControls{StepDelayMs: 1500, CallbacksEnabled: true, IntermediateCallbacks: true})
+	setStageControls(t, p.URL, stage.Controls{StepDelayMs: 1500, CallbacksEnabled: true, IntermediateCallbacks: true})
 	tb := newTab(t, p.URL, true)
-	sc, _ := platform.ScenarioByID(platform.ScenarioOffersAllRanges)
+	sc, _ := stage.ScenarioByID(stage.ScenarioOffersAllRanges)
 	tb.open("/")
 	tb.axe("home")
 	tb.startScenario(sc)
@@ -250,7 +250,7 @@ func TestBrowserTimedOutRetry(t *testing.T) {
 	for _, js := range []bool{true, false} {
 		t.Run(fmt.Sprintf("js=%v", js), func(t *testing.T) {
 			tb := newTab(t, p.URL, js)
-			sc, _ := platform.ScenarioByID(platform.ScenarioTimeout)
+			sc, _ := stage.ScenarioByID(stage.ScenarioTimeout)
 			tb.startScenario(sc)
 			if got := tb.waitStatus(15*time.Second, terminalStatuses...); got != "timed_out" {
 				t.Fatalf("status %q, want timed_out", got)
@@ -273,11 +273,11 @@ func TestBrowserTimedOutRetry(t *testing.T) {
 func TestBrowserWithoutJavaScript(t *testing.T) {
 	p := startPortal(t, withEnv("PORTAL_LEAD_TIMEOUT", "8s", "PORTAL_POLL_AFTER", "1s"))
 	tb := newTab(t, p.URL, false)
-	for _, id := range []string{platform.ScenarioOffersAllRanges, platform.ScenarioOffersLowerOnly,
-		platform.ScenarioNoOffersWithNotice, platform.ScenarioNoOffersWithoutNotice, platform.ScenarioHostileNotice} {
+	for _, id := range []string{stage.ScenarioOffersAllRanges, stage.ScenarioOffersLowerOnly,
+		stage.ScenarioNoOffersWithNotice, stage.ScenarioNoOffersWithoutNotice, stage.ScenarioHostileNotice} {
 		t.Run(id, func(t *testing.T) {
 			tb.t = t
-			sc, _ := platform.ScenarioByID(id)
+			sc, _ := stage.ScenarioByID(id)
 			tb.startScenario(sc)
 			got := tb.waitStatus(20*time.Second, terminalStatuses...)
 			if got != sc.ExpectedStatus {
@@ -285,16 +285,16 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 			}
 			tb.checkOutcome(got)
 			switch id {
-			case platform.ScenarioOffersAllRanges:
+			case stage.ScenarioOffersAllRanges:
 				tb.do(chromedp.Click(chromedp.CSS(`button[data-testid="offer-select"]`)))
 				tb.waitFor("stage lender page", `location.pathname.includes("/sandbox/lenders/")`, 10*time.Second)
-			case platform.ScenarioOffersLowerOnly:
+			case stage.ScenarioOffersLowerOnly:
 				if tb.count(`[data-testid="range-fallback-note"]`) != 1 {
 					t.Error("no fallback note")
 				}
-			case platform.ScenarioNoOffersWithNotice, platform.ScenarioHostileNotice:
+			case stage.ScenarioNoOffersWithNotice, stage.ScenarioHostileNotice:
 				tb.checkNotice()
-			case platform.ScenarioNoOffersWithoutNotice:
+			case stage.ScenarioNoOffersWithoutNotice:
 				if tb.count(`[data-testid="no-notice"]`) != 1 {
 					t.Error("no plain no-notice sentence")
 				}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"prequal/lending"
-	"prequal/platform"
+	"prequal/stage"
 	"prequal/store"
 )
 
@@ -31,8 +31,8 @@ const (
 
 // durabilityScenarios are the QA personas the borrowers rotate through: every
 // one finishes on its own within a second or so.
-var durabilityScenarios = []string{platform.ScenarioOffersAllRanges, platform.ScenarioOffersLowerOnly,
-	platform.ScenarioNoOffersWithNotice, platform.ScenarioUnderwritingApprove, platform.ScenarioUnderwritingDecline}
+var durabilityScenarios = []string{stage.ScenarioOffersAllRanges, stage.ScenarioOffersLowerOnly,
+	stage.ScenarioNoOffersWithNotice, stage.ScenarioUnderwritingApprove, stage.ScenarioUnderwritingDecline}
 
 // durabilityForm is the n-th borrower's form: a QA persona (test data, exempt
 // from velocity holds) with its own email.
@@ -246,7 +246,7 @@ func TestDurabilityGracefulShutdown(t *testing.T) {
 	// Slow platform steps, so leads are mid-flight when the signal lands.
 	pc := stagePlatform(t, p.URL, dataDir)
 	ctx := context.Background()
-	if _, err := pc.SetStageControls(ctx, platform.StageControls{StepDelayMs: 300, CallbacksEnabled: true}); err != nil {
+	if _, err := pc.SetStageControls(ctx, stage.Controls{StepDelayMs: 300, CallbacksEnabled: true}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"prequal/lending"
-	"prequal/platform"
 	"prequal/sandbox"
+	"prequal/stage"
 )
 
 // TestFaultPlatformOutage: the platform is down (nothing listens at
@@ -22,7 +22,7 @@ func TestFaultPlatformOutage(t *testing.T) {
 	platformAddr := freeLoopbackAddr(t) // closed: the outage
 	p := startPortal(t, withEnv("PLATFORM_BASE_URL", "http://"+platformAddr+"/sandbox",
 		"PORTAL_LEAD_TIMEOUT", "60s", "PORTAL_POLL_AFTER", "500ms"))
-	picks := []string{platform.ScenarioOffersAllRanges, platform.ScenarioNoOffersWithNotice, platform.ScenarioUnderwritingApprove}
+	picks := []string{stage.ScenarioOffersAllRanges, stage.ScenarioNoOffersWithNotice, stage.ScenarioUnderwritingApprove}
 	ids := make([]string, len(picks))
 	for i, id := range picks {
 		ids[i] = p.SubmitScenario(scenario(t, id))
@@ -86,7 +86,7 @@ func TestFaultPlatformOutage(t *testing.T) {
 // serving (no exit, so no crash loop) until it is stopped.
 func TestFaultDatabaseGoesAway(t *testing.T) {
 	p := startPortal(t)
-	id := p.SubmitScenario(scenario(t, platform.ScenarioOffersAllRanges))
+	id := p.SubmitScenario(scenario(t, stage.ScenarioOffersAllRanges))
 	p.WaitStatus(id, 10*time.Second, lending.LeadOffersFound)
 	if err := p.App.store.Close(); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"prequal/lending"
 	"prequal/platform"
+	"prequal/stage"
 )
 
 // testPortal is the whole portal (store, embedded stage platform, worker,
@@ -240,7 +241,7 @@ func (p *testPortal) Submit(form map[string]string) string {
 
 // SubmitScenario submits a QA scenario's form, marked as started from the QA
 // catalogue (test data: exempt from velocity screening) as the QA page does.
-func (p *testPortal) SubmitScenario(sc platform.Scenario) string {
+func (p *testPortal) SubmitScenario(sc stage.Scenario) string {
 	p.t.Helper()
 	form := map[string]string{"scenario": sc.ID}
 	for k, v := range sc.Form {
@@ -310,7 +311,7 @@ func (p *testPortal) WaitStatus(id string, timeout time.Duration, statuses ...le
 }
 
 // StageLeads lists the leads the stage platform holds for a partnerLeadId.
-func (p *testPortal) StageLeads(partnerLeadID string) []platform.StageLeadSummary {
+func (p *testPortal) StageLeads(partnerLeadID string) []stage.LeadSummary {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -337,9 +338,9 @@ func (p *testPortal) SetStepDelay(d time.Duration) {
 }
 
 // scenario returns the QA scenario with that id.
-func scenario(t testing.TB, id string) platform.Scenario {
+func scenario(t testing.TB, id string) stage.Scenario {
 	t.Helper()
-	sc, ok := platform.ScenarioByID(id)
+	sc, ok := stage.ScenarioByID(id)
 	if !ok {
 		t.Fatalf("no scenario %q", id)
 	}
@@ -363,7 +364,7 @@ func assertLogsClean(t testing.TB, cfg *config, logs string) {
 		forbidden["webhook secret"] = string(ws)
 	}
 	forbidden["webhook secret prefix"] = "whsec_"
-	for _, sc := range platform.Scenarios() {
+	for _, sc := range stage.Scenarios() {
 		ssn := sc.Form["ssn"]
 		digits := strings.ReplaceAll(ssn, "-", "")
 		forbidden["SSN of "+sc.ID] = digits

@@ -19,7 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"prequal/lending"
-	"prequal/platform"
+	"prequal/stage"
 	"prequal/store"
 )
 
@@ -288,10 +288,10 @@ func TestBrowserHostileInput(t *testing.T) {
 		var ids []string
 		for start := 0; start < len(payloads); start += chunk {
 			notice := "<p>We could not offer credit.</p>\n" + strings.Join(payloads[start:min(start+chunk, len(payloads))], "\n")
-			id := p.SubmitScenario(scenario(t, platform.ScenarioTimeout))
+			id := p.SubmitScenario(scenario(t, stage.ScenarioTimeout))
 			p.WaitFor("the lead of "+id, 10*time.Second, func() bool { return p.Application(id).Lead.UUID != "" })
-			if _, err := p.App.store.ApplyLeadUpdate(ctx, store.LeadUpdate{UUID: p.Application(id).Lead.UUID,
-				Status: lending.LeadNoOffers, AdverseActionNotice: &notice, Source: lending.SourcePoller}); err != nil {
+			if _, err := p.App.store.ApplyLeadUpdate(ctx, store.LeadUpdate{LeadReport: lending.LeadReport{UUID: p.Application(id).Lead.UUID, Status: lending.LeadNoOffers, AdverseActionNotice: &notice},
+				Source: lending.SourcePoller}); err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, id)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"prequal/lending"
-	"prequal/platform"
+	"prequal/stage"
 )
 
 // The lead lifecycle end to end: the portal submits through its worker to the
@@ -16,7 +16,7 @@ import (
 
 func TestLifecycleHappyPath(t *testing.T) {
 	p := startPortal(t)
-	sc := scenario(t, platform.ScenarioOffersAllRanges)
+	sc := scenario(t, stage.ScenarioOffersAllRanges)
 	start := time.Now()
 	id := p.SubmitScenario(sc)
 	app := p.WaitStatus(id, 5*time.Second, lending.LeadOffersFound, lending.LeadNoOffers, lending.LeadTimedOut)
@@ -75,7 +75,7 @@ func TestLifecycleEveryScenarioReachesItsExpectedStatus(t *testing.T) {
 	// Polling starts late enough that callbacks, not polls, bring the results of
 	// the callback scenarios even on a loaded machine.
 	p := startPortal(t, withEnv("PORTAL_LEAD_TIMEOUT", "5s", "PORTAL_POLL_AFTER", "2s", "PORTAL_POLL_EVERY", "500ms"))
-	scenarios := platform.Scenarios()
+	scenarios := stage.Scenarios()
 	ids := make([]string, len(scenarios))
 	for i, sc := range scenarios {
 		ids[i] = p.SubmitScenario(sc)
@@ -87,18 +87,18 @@ func TestLifecycleEveryScenarioReachesItsExpectedStatus(t *testing.T) {
 			changes := p.Events(ids[i], lending.EventStatusChanged, lending.EventTimedOut)
 			last := changes[len(changes)-1]
 			switch sc.ID {
-			case platform.ScenarioTimeout:
+			case stage.ScenarioTimeout:
 				if last.Kind != lending.EventTimedOut || last.Source != lending.SourceWorker {
 					t.Errorf("last change = %+v, want our own timeout", last)
 				}
-			case platform.ScenarioPollingFallback:
+			case stage.ScenarioPollingFallback:
 				if last.Source != lending.SourcePoller {
 					t.Errorf("last change = %+v, want it found by polling", last)
 				}
 				if len(p.Events(ids[i], lending.EventCallbackAccepted)) != 0 {
 					t.Error("a callback arrived in the no-callback scenario")
 				}
-			case platform.ScenarioCallbackRetry:
+			case stage.ScenarioCallbackRetry:
 				// Three deliveries are refused (bad signature); the fourth lands,
 				// unless the poller got there first. Either way the callback is applied.
 				p.WaitFor("the fourth delivery", 10*time.Second, func() bool {
@@ -114,19 +114,19 @@ func TestLifecycleEveryScenarioReachesItsExpectedStatus(t *testing.T) {
 				t.Errorf("%s with %d offers", want, len(offers))
 			}
 			switch sc.ID {
-			case platform.ScenarioNoOffersWithNotice, platform.ScenarioUnderwritingDecline:
+			case stage.ScenarioNoOffersWithNotice, stage.ScenarioUnderwritingDecline:
 				if app.Lead.AdverseActionNotice == "" {
 					t.Error("no adverse action notice stored")
 				}
-			case platform.ScenarioHostileNotice:
+			case stage.ScenarioHostileNotice:
 				if !strings.Contains(app.Lead.AdverseActionNotice, "<script") {
 					t.Error("the notice is not stored raw (it is sanitized when rendered)")
 				}
-			case platform.ScenarioNoOffersWithoutNotice:
+			case stage.ScenarioNoOffersWithoutNotice:
 				if app.Lead.AdverseActionNotice != "" {
 					t.Errorf("notice %q where the platform sent none", app.Lead.AdverseActionNotice)
 				}
-			case platform.ScenarioDuplicateOutOfOrder:
+			case stage.ScenarioDuplicateOutOfOrder:
 				p.WaitFor("the repeated webhook-id", 10*time.Second, func() bool {
 					return len(p.Events(ids[i], lending.EventCallbackDuplicate)) > 0
 				})
@@ -162,9 +162,9 @@ func TestLifecycleRestartResumesWithoutDuplicates(t *testing.T) {
 		"PORTAL_JOB_LEASE", "1s")
 	first := startPortal(t, env)
 	first.SetStepDelay(150 * time.Millisecond) // kept by the stage platform across the restart
-	picks := []string{platform.ScenarioOffersAllRanges, platform.ScenarioOffersLowerOnly, platform.ScenarioNoOffersWithNotice,
-		platform.ScenarioCallbackRetry, platform.ScenarioPollingFallback, platform.ScenarioUnderwritingDecline,
-		platform.ScenarioUnderwritingApprove, platform.ScenarioHostileNotice}
+	picks := []string{stage.ScenarioOffersAllRanges, stage.ScenarioOffersLowerOnly, stage.ScenarioNoOffersWithNotice,
+		stage.ScenarioCallbackRetry, stage.ScenarioPollingFallback, stage.ScenarioUnderwritingDecline,
+		stage.ScenarioUnderwritingApprove, stage.ScenarioHostileNotice}
 	ids := make([]string, len(picks))
 	for i, id := range picks {
 		ids[i] = first.SubmitScenario(scenario(t, id))
@@ -204,7 +204,7 @@ func TestLifecycleRestartResumesWithoutDuplicates(t *testing.T) {
 func TestLifecycleTimeoutThenLateResultUpgrades(t *testing.T) {
 	// The slow-callback scenario answers after about 3 s, later than this timeout.
 	p := startPortal(t, withEnv("PORTAL_LEAD_TIMEOUT", "1s"))
-	id := p.SubmitScenario(scenario(t, platform.ScenarioSlowCallback))
+	id := p.SubmitScenario(scenario(t, stage.ScenarioSlowCallback))
 	p.WaitStatus(id, 5*time.Second, lending.LeadTimedOut)
 	if ev := p.Events(id, lending.EventTimedOut); len(ev) != 1 {
 		t.Fatalf("timed_out events = %+v", ev)

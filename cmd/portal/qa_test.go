@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"prequal/platform"
+	"prequal/stage"
 )
 
 // TestBrowserStageControlsShowInQAView: QA sets 3 failed deliveries on /qa; the
@@ -31,7 +32,7 @@ func TestBrowserStageControlsShowInQAView(t *testing.T) {
 	}
 	tb.screenshot("qa-controls")
 
-	sc, _ := platform.ScenarioByID(platform.ScenarioUnderwritingApprove)
+	sc, _ := stage.ScenarioByID(stage.ScenarioUnderwritingApprove)
 	tb.startScenario(sc)
 	if got := tb.waitStatus(30*time.Second, terminalStatuses...); got != "offers_found" {
 		t.Fatalf("status %q", got)

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,7 +18,7 @@ import (
 // The Credit Decision API (seed 002) answers partners' systems in JSON. It
 // authenticates by the x-api-key header only: cookies are never read, so a
 // browser session (borrower or officer) can never call it, which is also why it is
-// safe to exempt it from the cross-origin check.
+// safe to exempt it from the portal's cross-origin check.
 const (
 	headerAPIKey = "x-api-key"
 	// demoAPIKey is the seed's public demo key: stage only, canned answers.
@@ -33,35 +32,24 @@ const (
 	apiCallerKey = "apiCaller"
 )
 
-// pricePerCall is what one billed call costs (seed 002, "pricing").
-const pricePerCall lending.Cents = 5
+// PricePerCall is what one billed call costs (seed 002, "pricing"); the admin
+// pages bill usage at this price.
+const PricePerCall lending.Cents = 5
 
-// apiKeyFinder finds the active key of a secret (store.ErrNotFound if none).
-type apiKeyFinder interface {
+// KeyFinder finds the active key of a secret (store.ErrNotFound if none).
+type KeyFinder interface {
 	APIKeyBySecret(ctx context.Context, secret string) (store.APIKey, error)
 }
 
-// apiUsageReader reads a key's billed calls.
-type apiUsageReader interface {
+// UsageReader reads a key's billed calls.
+type UsageReader interface {
 	APIKeyUsage(ctx context.Context, id string) (store.APIUsage, error)
 }
 
-// usageRecorder records a billed call, returning once it is committed (to the
+// UsageRecorder records a billed call, returning once it is committed (to the
 // WAL: a crash of the portal cannot lose it; see store.RecordAPICalls).
-type usageRecorder interface {
+type UsageRecorder interface {
 	Record(ctx context.Context, keyID string) error
-}
-
-// api holds the Credit Decision API's handlers and their dependencies.
-type api struct {
-	keys        apiKeyFinder
-	stats       apiUsageReader
-	usage       usageRecorder
-	limiter     *rateLimiter
-	limits      APILimits
-	demoAllowed bool
-	demo        demoResponses
-	log         *slog.Logger
 }
 
 // apiCaller is who an authenticated request comes from.
@@ -77,19 +65,11 @@ func (c apiCaller) rateKey() string {
 	return c.key.ID
 }
 
-// newAPI builds the API's handlers; production refuses the demo key.
-func newAPI(keys apiKeyFinder, stats apiUsageReader, usage usageRecorder, limits APILimits, production bool, now func() time.Time, log *slog.Logger) *api {
-	return &api{
-		keys: keys, stats: stats, usage: usage, limiter: newRateLimiter(now), limits: limits.withDefaults(),
-		demoAllowed: !production, demo: newDemoResponses(), log: log,
-	}
-}
-
 // authenticate admits requests carrying a valid x-api-key (the demo key only
 // outside production) and counts them against their key's rate limit. Every
 // authenticated response carries the RateLimit-* headers; a 401 does not, as
 // there is no key whose budget it could describe.
-func (a *api) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		secret := c.Request().Header.Get(headerAPIKey)
 		var caller apiCaller
@@ -176,12 +156,12 @@ func newDecisionResponse(a decision.Applicant, d decision.Decision) decisionResp
 	return decisionResponse{Success: true, Payload: decisionPayload{
 		Applicant: a,
 		Decision:  d,
-		Pricing:   apiPricing{PerCall: pricePerCall.Dollars(), Currency: "USD", Description: "Usage-based credit decision call"},
+		Pricing:   apiPricing{PerCall: PricePerCall.Dollars(), Currency: "USD", Description: "Usage-based credit decision call"},
 	}}
 }
 
 // decision is POST /api/v1/decision: the full decision, billed.
-func (a *api) decision(c echo.Context) error {
+func (a *API) decision(c echo.Context) error {
 	if callerOf(c).demo {
 		return c.JSON(http.StatusOK, a.demo.decision)
 	}
@@ -193,7 +173,7 @@ func (a *api) decision(c echo.Context) error {
 }
 
 // score is POST /api/v1/score: the score and factors, billed.
-func (a *api) score(c echo.Context) error {
+func (a *API) score(c echo.Context) error {
 	if callerOf(c).demo {
 		return c.JSON(http.StatusOK, a.demo.score)
 	}
@@ -207,7 +187,7 @@ func (a *api) score(c echo.Context) error {
 // evaluate reads and validates the applicant, decides, and records the billed
 // call before anything is answered: a 200 is only ever sent for a call that is
 // committed to the bill. When ok is false the 400 has been written (or err is set).
-func (a *api) evaluate(c echo.Context) (decision.Applicant, decision.Decision, bool, error) {
+func (a *API) evaluate(c echo.Context) (decision.Applicant, decision.Decision, bool, error) {
 	body, problem, err := readAPIBody(c)
 	if err != nil {
 		return decision.Applicant{}, decision.Decision{}, false, err
@@ -228,7 +208,7 @@ func (a *api) evaluate(c echo.Context) (decision.Applicant, decision.Decision, b
 
 // invalid answers the seed's 400 and logs which fields failed (names only:
 // values may be personal data).
-func (a *api) invalid(c echo.Context, p *validationProblem) error {
+func (a *API) invalid(c echo.Context, p *validationProblem) error {
 	fields := make([]string, 0, len(p.FieldErrors))
 	for f := range p.FieldErrors {
 		fields = append(fields, f)
@@ -241,7 +221,7 @@ func (a *api) invalid(c echo.Context, p *validationProblem) error {
 
 // usageStats is GET /api/v1/usage: the authenticated key's billed calls. It is
 // not billed itself.
-func (a *api) usageStats(c echo.Context) error {
+func (a *API) usageStats(c echo.Context) error {
 	caller := callerOf(c)
 	if caller.demo {
 		return c.JSON(http.StatusOK, a.demo.usage)

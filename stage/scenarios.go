@@ -1,8 +1,10 @@
-package platform
+package stage
 
 import (
 	"maps"
 	"strings"
+
+	"prequal/lending"
 )
 
 // Scenario ids (the email plus-tags QA uses).
@@ -152,84 +154,84 @@ func scenarioTable() []Scenario {
 			ID:             ScenarioOffersAllRanges,
 			Title:          "Offers in all three amount ranges",
 			Description:    "A strong applicant: lenders offer more than, exactly and less than the requested amount, so every range of the offers page has cards.",
-			ExpectedStatus: StatusOffersFound,
+			ExpectedStatus: string(lending.LeadOffersFound),
 			Form:           allRanges.form(ScenarioOffersAllRanges),
 		},
 		{
 			ID:             ScenarioOffersLowerOnly,
 			Title:          "Offers only below the requested amount",
 			Description:    "The requested amount is too high for the income; lenders only offer 75 % of it, so the page falls back to the lower range and explains why.",
-			ExpectedStatus: StatusOffersFound,
+			ExpectedStatus: string(lending.LeadOffersFound),
 			Form:           lowerOnly.form(ScenarioOffersLowerOnly),
 		},
 		{
 			ID:             ScenarioNoOffersWithNotice,
 			Title:          "No offers, with an adverse action notice",
 			Description:    "No lender approves; the result carries the notice of action taken with the principal reasons, the credit score and the ECOA notice.",
-			ExpectedStatus: StatusNoOffers,
+			ExpectedStatus: string(lending.LeadNoOffers),
 			Form:           declinedPersona("Casey", "Nguyen", "512-44-1003", "2025550103").form(ScenarioNoOffersWithNotice),
 		},
 		{
 			ID:             ScenarioNoOffersWithoutNotice,
 			Title:          "No offers, without a notice",
 			Description:    "No lender approves and the platform sends no adverseActionNotice: the page must not assume one is present.",
-			ExpectedStatus: StatusNoOffers,
+			ExpectedStatus: string(lending.LeadNoOffers),
 			Form:           declinedPersona("Dana", "Okafor", "512-44-1004", "2025550104").form(ScenarioNoOffersWithoutNotice),
 		},
 		{
 			ID:             ScenarioTimeout,
 			Title:          "The platform never finishes",
 			Description:    "The lead stays in finding_products and no terminal callback comes; after the lead timeout the portal shows the timed-out state with a retry.",
-			ExpectedStatus: StatusTimedOut,
+			ExpectedStatus: string(lending.LeadTimedOut),
 			Form:           strongPersona("Emery", "Walsh", "512-44-1005", "2025550105").form(ScenarioTimeout),
 		},
 		{
 			ID:             ScenarioSlowCallback,
 			Title:          "A slow result",
 			Description:    "The search takes about three seconds before offers and their callback arrive: the borrower sees the checking-rates state meanwhile.",
-			ExpectedStatus: StatusOffersFound,
+			ExpectedStatus: string(lending.LeadOffersFound),
 			Form:           strongPersona("Finley", "Moreau", "512-44-1006", "2025550106").form(ScenarioSlowCallback),
 		},
 		{
 			ID:             ScenarioCallbackRetry,
 			Title:          "Callbacks that fail before one lands",
 			Description:    "The first three deliveries of each callback carry an invalid signature, which the portal rejects with 401; the platform retries with backoff and the fourth is accepted.",
-			ExpectedStatus: StatusOffersFound,
+			ExpectedStatus: string(lending.LeadOffersFound),
 			Form:           strongPersona("Gray", "Santos", "512-44-1007", "2025550107").form(ScenarioCallbackRetry),
 		},
 		{
 			ID:             ScenarioPollingFallback,
 			Title:          "No callback at all",
 			Description:    "The lead reaches offers_found but the platform never calls back: the portal's polling fallback must find the offers.",
-			ExpectedStatus: StatusOffersFound,
+			ExpectedStatus: string(lending.LeadOffersFound),
 			Form:           strongPersona("Harper", "Lindqvist", "512-44-1008", "2025550108").form(ScenarioPollingFallback),
 		},
 		{
 			ID:             ScenarioDuplicateOutOfOrder,
 			Title:          "Duplicate and out-of-order callbacks",
 			Description:    "After the terminal callback the platform repeats it three times with new webhook ids and once with the same id, then sends stale in_progress and finding_products callbacks: the lead must stay offers_found with one state change.",
-			ExpectedStatus: StatusOffersFound,
+			ExpectedStatus: string(lending.LeadOffersFound),
 			Form:           strongPersona("Indigo", "Baptiste", "512-44-1009", "2025550109").form(ScenarioDuplicateOutOfOrder),
 		},
 		{
 			ID:             ScenarioHostileNotice,
 			Title:          "A notice full of hostile HTML",
 			Description:    "No offers, and the adverse action notice carries script tags, event handlers, hx-* attributes, javascript: and data: URLs, an iframe, a form and a style block: the portal must render only the harmless text.",
-			ExpectedStatus: StatusNoOffers,
+			ExpectedStatus: string(lending.LeadNoOffers),
 			Form:           declinedPersona("Jordan", "Keller", "512-44-1010", "2025550110").form(ScenarioHostileNotice),
 		},
 		{
 			ID:             ScenarioUnderwritingApprove,
 			Title:          "Plain underwriting: approved",
 			Description:    "Nothing is forced: an applicant with ample income, little debt and excellent credit that the credit engine and the lender panel approve.",
-			ExpectedStatus: StatusOffersFound,
+			ExpectedStatus: string(lending.LeadOffersFound),
 			Form:           strongPersona("Kendall", "Osei", "512-44-1011", "2025550111").form(ScenarioUnderwritingApprove),
 		},
 		{
 			ID:             ScenarioUnderwritingDecline,
 			Title:          "Plain underwriting: declined",
 			Description:    "Nothing is forced: the requested amount is far above what the income supports, so the credit engine declines and the notice names its reasons.",
-			ExpectedStatus: StatusNoOffers,
+			ExpectedStatus: string(lending.LeadNoOffers),
 			Form:           decline.form(ScenarioUnderwritingDecline),
 		},
 	}

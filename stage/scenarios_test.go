@@ -1,4 +1,4 @@
-package platform
+package stage
 
 import (
 	"encoding/json"
@@ -36,7 +36,7 @@ func TestScenarioCatalogue(t *testing.T) {
 				t.Error("title and description are required")
 			}
 			switch sc.ExpectedStatus {
-			case StatusOffersFound, StatusNoOffers, StatusTimedOut:
+			case string(lending.LeadOffersFound), string(lending.LeadNoOffers), string(lending.LeadTimedOut):
 			default:
 				t.Errorf("expectedStatus %q is not a final status", sc.ExpectedStatus)
 			}
@@ -116,7 +116,7 @@ func TestScenarioJSON(t *testing.T) {
 			t.Errorf("JSON lacks %q: %s", key, b)
 		}
 	}
-	if !strings.Contains(string(m["expectedStatus"]), StatusTimedOut) {
+	if !strings.Contains(string(m["expectedStatus"]), string(lending.LeadTimedOut)) {
 		t.Errorf("expectedStatus = %s", m["expectedStatus"])
 	}
 }

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"io"
@@ -15,12 +15,12 @@ import (
 )
 
 // The benchmarks below measure requests per second of POST /api/v1/decision
-// through the whole portal (handlers.New with the real middleware, a real key
-// in SQLite on a temp file, validation, the engine, the usage record committed
-// before the answer) next to a bare Echo hello handler, driven the same way in
-// the same run:
+// as the API serves it (Mount's routes and middleware, a real key in SQLite on
+// a temp file, validation, the engine, the usage record committed before the
+// answer; not the portal's shared middleware, which lives in handlers) next to
+// a bare Echo hello handler, driven the same way in the same run:
 //
-//	go test -run '^$' -bench 'DecisionAPI|BareEcho' -benchtime 2s ./handlers/
+//	go test -run '^$' -bench 'DecisionAPI|BareEcho' -benchtime 2s ./api/
 //
 // BenchmarkDecisionAPIVsBareEcho is the figure to quote: both over loopback,
 // interleaved. "loopback" sends real HTTP/1.1 over TCP with keep-alive
@@ -56,7 +56,7 @@ func do(b *testing.B, client *http.Client, req *http.Request) int {
 }
 
 func BenchmarkDecisionAPI(b *testing.B) {
-	p := newTestPortal(b, func(c *Config) { c.API = APILimits{APIKeyPerMinute: 1 << 30} })
+	p := newTestAPI(b, func(c *Config) { c.Limits = Limits{APIKeyPerMinute: 1 << 30} })
 	_, key := p.newAPIKey("bench")
 	handler := p.srv.Config.Handler
 
@@ -123,7 +123,7 @@ func BenchmarkBareEcho(b *testing.B) {
 // reports both rates over all rounds and the API's share of the bare rate.
 func BenchmarkDecisionAPIVsBareEcho(b *testing.B) {
 	const benchSlice = 250 * time.Millisecond
-	p := newTestPortal(b, func(c *Config) { c.API = APILimits{APIKeyPerMinute: 1 << 30} })
+	p := newTestAPI(b, func(c *Config) { c.Limits = Limits{APIKeyPerMinute: 1 << 30} })
 	_, key := p.newAPIKey("bench")
 	bare := httptest.NewServer(bareEcho())
 	defer bare.Close()

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"math"
@@ -17,14 +17,14 @@ const (
 	rateWindow              = time.Minute
 )
 
-// APILimits are the JSON API's per-key request limits per minute; zero means the
+// Limits are the JSON API's per-key request limits per minute; zero means the
 // seed's (1,000 for the demo key, 10,000 for real keys). Tests set small ones.
-type APILimits struct {
+type Limits struct {
 	DemoKeyPerMinute int
 	APIKeyPerMinute  int
 }
 
-func (l APILimits) withDefaults() APILimits {
+func (l Limits) withDefaults() Limits {
 	if l.DemoKeyPerMinute <= 0 {
 		l.DemoKeyPerMinute = defaultDemoKeyPerMinute
 	}
@@ -118,6 +118,3 @@ var (
 	headerRateLimitReset     = http.CanonicalHeaderKey("RateLimit-Reset")
 	headerRetryAfter         = http.CanonicalHeaderKey("Retry-After")
 )
-
-// errRateLimited renders as the seed's 429 body through the error handler.
-var errRateLimited = echo.NewHTTPError(http.StatusTooManyRequests)
