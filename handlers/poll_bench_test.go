@@ -4,9 +4,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"prequal/api"
 )
 
 // BenchmarkStatusPoll is the checking-rates poll through the whole portal
@@ -81,4 +84,32 @@ func processCPU(b *testing.B) time.Duration {
 		b.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkDecisionAPIThroughPortal is POST /api/v1/decision through the whole
+// portal in process (every middleware, a real key, the usage commit), next to
+// api's own BenchmarkDecisionAPI/inprocess (the API alone): the difference is
+// what the portal's shared middleware costs a call.
+func BenchmarkDecisionAPIThroughPortal(b *testing.B) {
+	p := newTestPortal(b, func(c *Config) { c.APILimits = api.Limits{APIKeyPerMinute: 1 << 30} })
+	_, key := p.newAPIKey("bench")
+	handler := p.srv.Config.Handler
+	const body = `{"age":30,"income":65000,"existingDebt":4500,"requestedAmount":12000,"yearsAtJob":5,"openCreditLines":1}`
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	cpu := startCPUClock(b)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "/api/v1/decision", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("x-api-key", key)
+			rec := httptest.NewRecorder()
+			handler.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				b.Errorf("decision: %d", rec.Code)
+				return
+			}
+		}
+	})
+	cpu.report()
 }
