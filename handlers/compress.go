@@ -35,6 +35,9 @@ const compressMinBytes = 1400
 //     reach them (http.CrossOriginProtection refuses those).
 //   - Officers' pages (/admin) are never compressed: they show personal data,
 //     revealed SSNs and API keys shown once, and reflect search text.
+//   - Pages that carry a bearer secret are never compressed, reflection or
+//     not: a resume link's page (/resume/{token}) holds its single-use token,
+//     and stage's caught emails (/qa/mail) hold resume links.
 //   - The JSON API is compressed whatever its method: it authenticates by a
 //     header that a browser sends cross-site only after a CORS preflight the
 //     portal never grants, so no attacker page can make a victim's client
@@ -46,7 +49,8 @@ func mayCompress(req *http.Request) bool {
 	switch {
 	case strings.HasPrefix(path, "/api/"):
 		return true
-	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/static/"):
+	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/static/"),
+		strings.HasPrefix(path, "/resume/"), strings.HasPrefix(path, "/qa/mail"):
 		return false
 	}
 	return req.Method == http.MethodGet || req.Method == http.MethodHead

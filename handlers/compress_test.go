@@ -122,6 +122,13 @@ func TestMayCompress(t *testing.T) {
 		{"GET", "/admin/applications", false},
 		{"POST", "/admin/api-keys", false},
 		{"GET", "/static/app.css", false},
+		{"GET", "/resume", true},
+		{"GET", "/resume/some-token", false},
+		{"POST", "/resume/some-token", false},
+		{"GET", "/qa/mail", false},
+		{"GET", "/qa/mail.json", false},
+		{"GET", "/qa/mail/1/html", false},
+		{"GET", "/qa", true},
 		{"POST", "/api/v1/decision", true},
 		{"GET", "/api/v1/usage", true},
 	} {

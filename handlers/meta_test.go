@@ -18,7 +18,7 @@ func TestBorrowerPagesHaveAMetaDescription(t *testing.T) {
 	p.update(p.leadFor(withOffers), lending.LeadOffersFound, testOffers("https://lender.example/"), nil)
 	waiting := p.submit(p.client, validFormValues("meta1@example.com"))
 	seen := map[string]string{}
-	for _, path := range []string{"/", "/apply", "/applications/" + waiting, "/applications/" + withOffers, "/no-such-page"} {
+	for _, path := range []string{"/", "/apply", "/resume", "/applications/" + waiting, "/applications/" + withOffers, "/no-such-page"} {
 		resp, body := p.get(p.client, path)
 		if resp.StatusCode != http.StatusOK && path != "/no-such-page" {
 			t.Fatalf("GET %s: %d", path, resp.StatusCode)
@@ -51,7 +51,7 @@ func TestHTMXIsLoadedWhereItIsUsed(t *testing.T) {
 
 	admin := p.officer("admin@bank.example", lending.RoleAdmin)
 	pages := map[string]*http.Client{
-		"/": p.client, "/apply": p.client, "/no-such-page": p.client, "/qa": p.client,
+		"/": p.client, "/apply": p.client, "/resume": p.client, "/no-such-page": p.client, "/qa": p.client, "/qa/mail": p.client,
 		"/applications/" + offers: p.client, "/applications/" + none: p.client,
 		"/applications/" + timedOut: p.client, "/applications/" + waiting: p.client,
 		"/admin": admin, "/admin/applications": admin, "/admin/applications/" + offers: admin, "/admin/signin": newBrowserClient(),

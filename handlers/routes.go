@@ -29,6 +29,10 @@ func (s *Server) routes(e *echo.Echo) {
 	get(e, "/applications/:id/status", s.applicationStatus)
 	e.POST("/applications/:id/offers/:productId/select", s.selectOffer)
 	e.POST("/applications/:id/retry", s.retryApplication)
+	get(e, "/resume", s.resumeForm)
+	e.POST("/resume", s.resumeRequest)
+	get(e, "/resume/:token", s.resumeOpen)
+	e.POST("/resume/:token", s.resumeRedeem)
 
 	// platform
 	e.POST("/callbacks/platform/:token", s.platformCallback)
@@ -46,6 +50,11 @@ func (s *Server) routes(e *echo.Echo) {
 		e.POST("/qa/controls", s.qaSetControls)
 		e.POST("/qa/controls/reset", s.qaResetControls)
 		get(e, "/qa/applications/:id", s.qaApplication)
+		get(e, "/qa/mail", s.qaMailPage)
+		get(e, "/qa/mail.json", s.qaMailList)
+		e.POST("/qa/mail/controls", s.qaMailControls)
+		get(e, "/qa/mail/:id", s.qaMailMessage)
+		get(e, "/qa/mail/:id/html", s.qaMailHTML)
 	}
 
 	// admin: loan officers. Sign-in is open; everything else needs a live officer

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -127,7 +129,10 @@ type progressRow struct {
 }
 
 // readProgressBatch reads every request's application in one statement and
-// sets each request's answer. ids, args and found are buffers to reuse.
+// sets each request's answer. ids, args and found are buffers to reuse. A
+// request whose session is not the one the application was created in is
+// checked against the sessions a resume link bound it to (boundToSession), one
+// by one: that is rare, and an application no session owns is rarer still.
 func (s *Store) readProgressBatch(batch []*progressReq, ids []string, args []any, found []progressRow) []progressRow {
 	for _, r := range batch {
 		if !containsString(ids, r.id) {
@@ -149,12 +154,34 @@ func (s *Store) readProgressBatch(batch []*progressReq, ids []string, args []any
 		}
 		r.err = ErrNotFound
 		for _, row := range found {
-			if row.app.ID == r.id && row.sessionID == r.sessionID {
+			if row.app.ID != r.id {
+				continue
+			}
+			bound, bindErr := row.sessionID == r.sessionID, error(nil)
+			if !bound {
+				bound, bindErr = s.boundByResumeLink(r.id, r.sessionID)
+			}
+			switch {
+			case bindErr != nil:
+				r.err = bindErr
+			case bound:
 				r.app, r.err = row.app, nil
 			}
+			break
 		}
 	}
 	return found
+}
+
+// boundByResumeLink reports whether a resume link bound application id to
+// the session.
+func (s *Store) boundByResumeLink(id, sessionID string) (bool, error) {
+	var one int
+	err := s.readRow(context.Background(), `SELECT 1 FROM application_sessions WHERE application_id = ? AND session_id = ?`, id, sessionID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // queryProgress appends the rows of a batch's statement to out.

@@ -133,7 +133,9 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 // Migrate applies the embedded goose migrations.
 func (s *Store) Migrate(ctx context.Context) error {
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, migrations.FS)
+	// Migrations are numbered in ranges per feature, so one written earlier can
+	// land after a later-numbered one: apply whatever is missing, in order.
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("store.Migrate: %w", err)
 	}

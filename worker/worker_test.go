@@ -171,7 +171,9 @@ func TestTimeoutSweepThenOneLastLook(t *testing.T) {
 	if ev := h.events(app.ID, lending.EventTimedOut); len(ev) != 1 || ev[0].StatusFrom != string(lending.LeadCreated) {
 		t.Errorf("timed_out events = %+v", ev)
 	}
-	h.waitFor("the last look", 15*time.Second, func() bool { return len(h.events(app.ID, lending.EventPolled)) == 1 })
+	// A poll already in flight when the sweep ran may add a second "polled"
+	// event; what matters is that the last look happened and changed nothing.
+	h.waitFor("the last look", 15*time.Second, func() bool { return len(h.events(app.ID, lending.EventPolled)) >= 1 })
 	if got := h.app(app.ID); got.Lead.Status != lending.LeadTimedOut {
 		t.Errorf("a stale finding_products moved a timed-out lead to %s", got.Lead.Status)
 	}
