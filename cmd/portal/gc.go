@@ -11,11 +11,14 @@ import (
 // load: a large share of each request's CPU, and two stop-the-world pauses
 // per cycle in the latency tail. A heap allowed to grow to five times the live
 // one collects a fifth as often; the soft memory limit makes the collector
-// work harder again should the live heap ever grow near it, so memory stays
-// bounded.
+// work harder again as Go's memory nears it, so the process stays small: with
+// 2,000 borrowers polling at once (BENCHMARKS.md, figure 5) it stays near 115
+// MB resident, where 256 MiB let it reach 210 MB and Go's default 175 MB on
+// a loaded machine. A portal whose live heap outgrows the limit collects
+// more often (the runtime caps that at half the CPU): raise GOMEMLIMIT then.
 const (
 	gcPercent   = 400
-	memoryLimit = 256 << 20 // bytes of Go-managed memory
+	memoryLimit = 100 << 20 // bytes of Go-managed memory
 )
 
 // tuneGC applies the settings above where the environment does not set them.
