@@ -1,14 +1,17 @@
 package handlers
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"prequal/compression"
 	"prequal/lending"
+	"prequal/mailcatcher"
 )
 
 // fetch sends method path with acceptEncoding through client and returns the
@@ -164,6 +167,54 @@ func TestHEADAnswersLikeGET(t *testing.T) {
 			}
 			if get.StatusCode == http.StatusOK && len(getBody) == 0 {
 				t.Errorf("GET %s: empty", path)
+			}
+		}
+	}
+}
+
+// fakeCatcher is a mail catcher holding the messages it is given.
+type fakeCatcher struct{ msgs []mailcatcher.Message }
+
+func (f *fakeCatcher) Messages(int) ([]mailcatcher.Message, error) { return f.msgs, nil }
+func (f *fakeCatcher) Message(id string) (mailcatcher.Message, error) {
+	for _, m := range f.msgs {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return mailcatcher.Message{}, mailcatcher.ErrNotFound
+}
+func (f *fakeCatcher) SetRefusing(bool) {}
+func (f *fakeCatcher) Refusing() bool   { return false }
+
+// BREACH: pages that carry a bearer secret — a resume link's page (its
+// token) and the caught emails (resume links) — are never compressed, however
+// large, while a page of the same portal above the threshold is.
+func TestPagesCarryingSecretsAreNotCompressed(t *testing.T) {
+	catcher := &fakeCatcher{}
+	p := newTestPortal(t, func(c *Config) { c.MailCatcher = catcher })
+	id := p.submit(p.client, validFormValues("secret@example.com"))
+	token, err := p.store.IssueResumeToken(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := p.srv.URL + "/resume/" + token
+	body := strings.Repeat("Continue your application: "+link+"\n", 40)
+	catcher.msgs = []mailcatcher.Message{{ID: "m1", CaughtAt: time.Now(), From: "portal@bank.example", To: "secret@example.com",
+		Subject: "Your link", Text: body, HTML: "<p>" + body + "</p>", Links: []string{link}}}
+
+	if resp, _ := p.fetch(p.client, http.MethodGet, "/apply", browserAcceptEncoding, nil); resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("GET /apply is not compressed: the test no longer tells compressed from not: %v", resp.Header)
+	}
+	for _, path := range []string{"/resume/" + token, "/qa/mail", "/qa/mail.json", "/qa/mail/m1", "/qa/mail/m1/html"} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			resp, raw := p.fetch(newBrowserClient(), method, path, browserAcceptEncoding, nil)
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Encoding") != "" {
+				t.Errorf("%s %s: %d, %v", method, path, resp.StatusCode, resp.Header)
+			}
+			// The list shows subjects only; the other pages hold the link itself.
+			if method == http.MethodGet && (len(raw) < compressMinBytes || path != "/qa/mail" && !strings.Contains(string(raw), token)) {
+				t.Errorf("GET %s: %d bytes, the token in it: %v", path, len(raw), strings.Contains(string(raw), token))
 			}
 		}
 	}
