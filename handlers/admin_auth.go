@@ -63,21 +63,32 @@ func officerContext(c echo.Context) store.OfficerContext {
 	return store.OfficerContext{Officer: currentOfficer(c), IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
 }
 
+// officerSignInPage is the frame of the officer sign-in page.
+func (s *Server) officerSignInPage() views.Page {
+	p := s.page("Officer sign-in")
+	p.Description = views.AdminDescription
+	return p
+}
+
 func (s *Server) adminPage(c echo.Context, title string) views.AdminPage {
 	return views.NewAdminPage(s.cfg.Site, title, currentOfficer(c))
 }
 
 // safeNext keeps a post-sign-in destination only when it is a path inside /admin
 // on this site, so the sign-in page cannot be used to send an officer elsewhere.
-func safeNext(next string) string {
+func safeNext(next string) string { return safeNextIn("/admin", next) }
+
+// safeNextIn keeps next only when it is a path inside area (other than its
+// sign-in and sign-out pages) on this site; otherwise it is area itself.
+func safeNextIn(area, next string) string {
 	u, err := url.Parse(next)
 	if err != nil || next == "" || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
 		strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
-		return "/admin"
+		return area
 	}
 	p := path.Clean(u.Path) // "/admin/../apply" must not leave /admin
-	if (p != "/admin" && !strings.HasPrefix(p, "/admin/")) || p == "/admin/signin" || p == "/admin/signout" {
-		return "/admin"
+	if (p != area && !strings.HasPrefix(p, area+"/")) || p == area+"/signin" || p == area+"/signout" {
+		return area
 	}
 	if u.RawQuery != "" {
 		return p + "?" + u.RawQuery
@@ -132,7 +143,7 @@ func (s *Server) adminSignInForm(c echo.Context) error {
 	if _, err := s.store.OfficerSession(c.Request().Context(), officerToken(c)); err == nil {
 		return redirect(c, next)
 	}
-	v := views.SignInView{Page: s.page("Officer sign-in"), Next: next}
+	v := views.SignInView{Page: s.officerSignInPage(), Next: next}
 	switch {
 	case c.QueryParam("expired") == "1":
 		v.Error = "Your session ended. Please sign in again."
@@ -152,7 +163,7 @@ func (s *Server) adminSignIn(c echo.Context) error {
 	o, err := s.store.SignIn(ctx, store.SignInAttempt{Email: email, Password: c.FormValue("password"),
 		IP: c.RealIP(), UserAgent: c.Request().UserAgent()})
 	logAttrs := []slog.Attr{slog.String("email", lending.NormalizeOfficerEmail(email)), slog.String("ip", c.RealIP())}
-	v := views.SignInView{Page: s.page("Officer sign-in"), Email: email, Next: next}
+	v := views.SignInView{Page: s.officerSignInPage(), Email: email, Next: next}
 	var throttled *store.ThrottledError
 	switch {
 	case errors.As(err, &throttled):

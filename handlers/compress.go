@@ -33,8 +33,13 @@ const compressMinBytes = 1400
 //     Responses to POSTs (a form re-rendered with the borrower's input next to
 //     its key) are never compressed, whether or not a cross-site POST could
 //     reach them (http.CrossOriginProtection refuses those).
-//   - Officers' pages (/admin) are never compressed: they show personal data,
-//     revealed SSNs and API keys shown once, and reflect search text.
+//   - Officers' pages (/admin, partners' among them) are never compressed:
+//     they show personal data, revealed SSNs and API keys shown once, and
+//     reflect search text.
+//   - Partners' pages (/developers) are compressed on GET: a key's secret is
+//     shown only in the answer to the POST that made or rotated it, and the
+//     GET pages reflect no request text but the sign-in page's next path,
+//     which only someone signed out sees (a session is sent on at once).
 //   - Pages that carry a bearer secret are never compressed, reflection or
 //     not: a resume link's page (/resume/{token}) holds its single-use token,
 //     and stage's caught emails (/qa/mail) hold resume links.
@@ -42,6 +47,10 @@ const compressMinBytes = 1400
 //     header that a browser sends cross-site only after a CORS preflight the
 //     portal never grants, so no attacker page can make a victim's client
 //     send requests carrying the key, and a response never contains a key.
+//     The OpenAPI document (/api/openapi.json) is public text.
+//   - The embedded stage platform (/sandbox, stage only) is not compressed:
+//     its one client is the portal itself over loopback, where compression
+//     buys nothing and costs both ends CPU.
 //
 // Static assets are compressed at build time and served by static.Assets.
 func mayCompress(req *http.Request) bool {
@@ -49,7 +58,7 @@ func mayCompress(req *http.Request) bool {
 	switch {
 	case strings.HasPrefix(path, "/api/"):
 		return true
-	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/static/"),
+	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/static/"), strings.HasPrefix(path, "/sandbox/"),
 		strings.HasPrefix(path, "/resume/"), strings.HasPrefix(path, "/qa/mail"):
 		return false
 	}

@@ -134,6 +134,15 @@ func TestMayCompress(t *testing.T) {
 		{"GET", "/qa", true},
 		{"POST", "/api/v1/decision", true},
 		{"GET", "/api/v1/usage", true},
+		{"GET", "/api/openapi.json", true},
+		{"HEAD", "/api/openapi.json", true},
+		{"GET", "/developers", true},
+		{"GET", "/developers/docs", true},
+		{"POST", "/developers/keys", false},
+		{"POST", "/developers/keys/k/rotate", false},
+		{"GET", "/admin/partners", false},
+		{"GET", "/sandbox/leads", false},
+		{"POST", "/sandbox/oauth2/token", false},
 	} {
 		req, _ := http.NewRequest(tc.method, "http://portal.test"+tc.path, nil)
 		if got := mayCompress(req); got != tc.want {
@@ -215,6 +224,44 @@ func TestPagesCarryingSecretsAreNotCompressed(t *testing.T) {
 			// The list shows subjects only; the other pages hold the link itself.
 			if method == http.MethodGet && (len(raw) < compressMinBytes || path != "/qa/mail" && !strings.Contains(string(raw), token)) {
 				t.Errorf("GET %s: %d bytes, the token in it: %v", path, len(raw), strings.Contains(string(raw), token))
+			}
+		}
+	}
+}
+
+// The partner platform's pages and documents: public and partner GET pages
+// and the OpenAPI document compressed and answered on HEAD like GET; the
+// officers' partners page answered on HEAD but never compressed.
+func TestDeveloperPagesAndAPIDocumentCompressAndAnswerHEAD(t *testing.T) {
+	p := newAdminPortal(t)
+	partner := p.partner("gzip@partner.example")
+	admin := p.officer("admin@bank.example", lending.RoleAdmin)
+	anon := newBrowserClient()
+	for _, tc := range []struct {
+		path       string
+		client     *http.Client
+		compressed bool
+	}{
+		{"/developers/docs", anon, true},
+		{"/developers/register", anon, true},
+		{"/developers/signin", anon, true},
+		{"/developers", partner, true},
+		{"/api/openapi.json", anon, true},
+		{"/admin/partners", admin, false},
+	} {
+		get, body := p.fetch(tc.client, http.MethodGet, tc.path, browserAcceptEncoding, nil)
+		head, headBody := p.fetch(tc.client, http.MethodHead, tc.path, browserAcceptEncoding, nil)
+		if get.StatusCode != http.StatusOK || head.StatusCode != http.StatusOK || len(headBody) != 0 {
+			t.Errorf("%s: GET %d, HEAD %d with %d bytes", tc.path, get.StatusCode, head.StatusCode, len(headBody))
+			continue
+		}
+		if enc := get.Header.Get("Content-Encoding"); (enc == "gzip") != tc.compressed || head.Header.Get("Content-Encoding") != enc {
+			t.Errorf("%s: GET Content-Encoding %q, HEAD %q", tc.path, enc, head.Header.Get("Content-Encoding"))
+		}
+		if tc.compressed {
+			plain, err := compression.Decode(compression.Gzip, body)
+			if err != nil || len(plain) < compressMinBytes || get.Header.Get("Vary") != "Accept-Encoding" {
+				t.Errorf("%s: %d → %d bytes, Vary %q, %v", tc.path, len(body), len(plain), get.Header.Get("Vary"), err)
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"prequal/lending"
+	"prequal/views"
 )
 
 // Every borrower page describes itself for search results and link previews:
@@ -75,6 +76,33 @@ func TestHTMXIsLoadedWhereItIsUsed(t *testing.T) {
 	for _, path := range []string{"/apply", "/applications/" + waiting, "/applications/" + timedOut, "/admin/applications"} {
 		if !usesHTMX[path] {
 			t.Errorf("GET %s does not use htmx: the test no longer covers a page that does", path)
+		}
+	}
+}
+
+// The partners' and the officers' pages describe themselves too, as what they
+// are (not as the borrowers' rate check), and the API reference in its own words.
+func TestDeveloperAndOfficerPagesHaveTheirOwnDescription(t *testing.T) {
+	p := newAdminPortal(t)
+	partner := p.partner("meta@partner.example")
+	admin := p.officer("admin@bank.example", lending.RoleAdmin)
+	anon := newBrowserClient()
+	want := map[string]string{
+		"/developers/register": views.DevelopersDescription, "/developers/signin": views.DevelopersDescription,
+		"/developers/docs": views.APIReferenceDescription, "/developers": views.DevelopersDescription,
+		"/admin/signin": views.AdminDescription, "/admin": views.AdminDescription, "/admin/partners": views.AdminDescription,
+		"/admin/api-keys": views.AdminDescription,
+	}
+	clients := map[string]*http.Client{"/developers/register": anon, "/developers/signin": anon, "/developers/docs": anon,
+		"/developers": partner, "/admin/signin": anon, "/admin": admin, "/admin/partners": admin, "/admin/api-keys": admin}
+	for path, desc := range want {
+		resp, body := p.get(clients[path], path)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, resp.StatusCode)
+		}
+		metas := doc(t, body).Find(`head meta[name="description"]`)
+		if content, _ := metas.Attr("content"); metas.Length() != 1 || content != desc {
+			t.Errorf("GET %s: %d descriptions, %q", path, metas.Length(), content)
 		}
 	}
 }

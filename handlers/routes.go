@@ -5,20 +5,29 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"prequal/api"
 	"prequal/lending"
+	"prequal/platform"
 )
 
 // routes is the portal's one route table: every route, its method and its
 // middleware, top to bottom.
 func (s *Server) routes(e *echo.Echo) {
-	e.Use(recoverPanics, s.requestLog, securityHeaders, crossOrigin(), compress)
+	e.Use(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production), s.allowHosts, crossOrigin(),
+		// Request bodies: defaultBodyLimit (64 KiB) on every route but those a
+		// rule names; multipart only where a rule takes it (none does yet).
+		limitBodies(
+			bodyRule{prefix: "/callbacks/platform/", limit: platform.MaxCallbackBytes},
+			bodyRule{prefix: "/api/", limit: api.MaxBodyBytes},
+		),
+		compress)
 
 	// Every GET route answers HEAD too (get): uptime monitors and link checkers
 	// send HEAD, and net/http sends the headers GET would without the body.
 	get(e, "/static/*", echo.WrapHandler(s.cfg.Static))
 	get(e, "/healthz", s.healthz)
 	get(e, "/readyz", s.readyz)
-	get(e, "/metrics", s.metrics)
+	get(e, "/metrics", s.metrics, s.metricsAccess)
 
 	// borrowers
 	get(e, "/", s.home)
@@ -38,13 +47,31 @@ func (s *Server) routes(e *echo.Echo) {
 	e.POST("/callbacks/platform/:token", s.platformCallback)
 
 	// api: every JSON API for machines, with its own route table in
-	// api/routes.go (today the Credit Decision API, seed 002, at /api/v1/...).
-	// Only API keys authenticate there, never a cookie; errors render as the
-	// API's JSON (errors.go hands every /api/ path to api.WriteError).
+	// api/routes.go (the Credit Decision API, seed 002, at /api/v1/...; the
+	// OpenAPI document at /api/openapi.json). Only API keys authenticate
+	// there, never a cookie; errors render as the API's JSON (errors.go hands
+	// every /api/ path to api.WriteError).
 	s.api.Mount(e.Group("/api"))
+
+	// developers: partners' self-service. Registration, sign-in and the API
+	// reference are open; the dashboard and keys need a live partner session
+	// (anonymous → sign-in page).
+	get(e, "/register", s.developersRegisterRedirect) // seed 002: "Register at /register"
+	get(e, "/developers/register", s.developersRegisterForm)
+	e.POST("/developers/register", s.developersRegister)
+	get(e, "/developers/signin", s.developersSignInForm)
+	e.POST("/developers/signin", s.developersSignIn)
+	e.POST("/developers/signout", s.developersSignOut)
+	get(e, "/developers/docs", s.developersDocs)
+	dev := e.Group("/developers", s.requirePartner)
+	get(dev, "", s.developersDashboard)
+	dev.POST("/keys", s.developersCreateKey)
+	dev.POST("/keys/:id/rotate", s.developersRotateKey)
+	dev.POST("/keys/:id/revoke", s.developersRevokeKey)
 
 	// QA (stage only: in production these routes do not exist)
 	if !s.cfg.Production {
+		s.mountSandbox(e)
 		get(e, "/qa", s.qaPage)
 		get(e, "/qa/scenarios.json", s.qaScenariosJSON)
 		e.POST("/qa/controls", s.qaSetControls)
@@ -76,13 +103,24 @@ func (s *Server) routes(e *echo.Echo) {
 	get(admin, "/officers", s.adminOfficers, requirePermission(lending.PermManageOfficers))
 	admin.POST("/officers", s.adminCreateOfficer, requirePermission(lending.PermManageOfficers))
 
-	// admin: Credit Decision API keys and their usage. Admins only: keys are
-	// billing credentials, so the admin-only permission guards them.
+	// admin: partners (approve, suspend, reinstate), their API keys and usage.
+	// Admins only: keys are billing credentials, so the admin-only permission
+	// guards them; only here can a key get the operator scope.
 	manageKeys := requirePermission(lending.PermManageOfficers)
 	get(admin, "/api-keys", s.adminAPIKeys, manageKeys)
 	admin.POST("/api-keys", s.adminCreateAPIKey, manageKeys)
 	admin.POST("/api-keys/:id/rotate", s.adminRotateAPIKey, manageKeys)
 	admin.POST("/api-keys/:id/revoke", s.adminRevokeAPIKey, manageKeys)
+	get(admin, "/partners", s.adminPartners, manageKeys)
+	admin.POST("/partners/:id/:action", s.adminPartnerAction, manageKeys)
+}
+
+// mountSandbox serves the embedded stage platform at /sandbox (stage only),
+// behind the middleware above; the portal itself still reaches it over HTTP.
+func (s *Server) mountSandbox(e *echo.Echo) {
+	if s.cfg.Sandbox != nil {
+		e.Any(sandboxRoute, echo.WrapHandler(http.StripPrefix("/sandbox", s.cfg.Sandbox)))
+	}
 }
 
 // router is what routes are added to: the Echo app or one of its groups.

@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -112,7 +113,8 @@ func statusLabel(a lending.Application) string {
 func statusURL(id string) string { return "/applications/" + id + "/status" }
 
 func (v ApplicationView) selectURL(o lending.Offer) string {
-	return "/applications/" + v.App.ID + "/offers/" + o.ProductID + "/select"
+	// The product id came from the platform: one escaped path segment, whatever it holds.
+	return "/applications/" + v.App.ID + "/offers/" + url.PathEscape(o.ProductID) + "/select"
 }
 
 func (v ApplicationView) sortURL(by lending.OfferSort) string {

@@ -272,7 +272,7 @@ func createAPIKeys(ctx context.Context, dataDir string, n int) ([]string, error)
 	defer st.Close()
 	secrets := make([]string, n)
 	for i := range n {
-		_, secret, err := st.CreateAPIKey(ctx, fmt.Sprintf("bench-%d", i), store.AuditEntry{Note: "bench"})
+		_, secret, err := st.CreateAPIKey(ctx, store.NewAPIKey{PartnerID: fmt.Sprintf("bench-%d", i), Name: "bench"}, store.AuditEntry{Note: "bench"})
 		if err != nil {
 			return nil, err
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"prequal/handlers"
+	"prequal/correlation"
 )
 
 // syncBuffer is a goroutine-safe strings.Builder counting its writes.
@@ -35,14 +35,14 @@ func TestLogBufferBatchesInfoAndWritesWarningsAtOnce(t *testing.T) {
 	out := &syncBuffer{}
 	buf := newLogBuffer(out, time.Hour) // no periodic flush during the test
 	text := slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo})
-	log := slog.New(handlers.LogHandler{Handler: flushOnWarn{Handler: text, buf: buf}}).With("component", "test")
+	log := slog.New(correlation.LogHandler{Handler: flushOnWarn{Handler: text, buf: buf}}).With("component", "test")
 	for i := range 100 {
 		log.Info("request", "n", i)
 	}
 	if s, _ := out.String(); s != "" {
 		t.Fatalf("info lines were written before a flush:\n%s", s)
 	}
-	log.WarnContext(handlers.WithCorrelationID(context.Background(), "corr-123456"), "request failed")
+	log.WarnContext(correlation.NewContext(context.Background(), "corr-123456"), "request failed")
 	s, writes := out.String()
 	if writes != 1 || strings.Count(s, "\n") != 101 || !strings.HasSuffix(s, "request_id=corr-123456\n") ||
 		!strings.Contains(s, "component=test") || strings.Index(s, "n=99") > strings.Index(s, "request failed") {

@@ -28,7 +28,7 @@ commands:
   officer add --email E --role R       create an officer (role officer|admin); password from stdin or generated
   backup --to FILE                     write a consistent online copy of the database
   sandbox --addr A                     run the stage platform alone
-  apikey add --tenant T                create a Credit Decision API key; prints it once
+  apikey add --tenant T [--scopes S]   create a partner's API key (scopes default: decision); prints it once
 `
 
 // run is the whole program: it parses args (args[0] is the program name), reads

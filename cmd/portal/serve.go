@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"prequal/correlation"
 	"prequal/email"
 	"prequal/handlers"
 	"prequal/mailcatcher"
@@ -43,7 +45,7 @@ type app struct {
 }
 
 func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(handlers.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
+	return slog.New(correlation.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
 }
 
 // newBufferedLogger is newLogger writing through a logBuffer to w: close the
@@ -51,7 +53,7 @@ func newLogger(w io.Writer) *slog.Logger {
 func newBufferedLogger(w io.Writer) (*slog.Logger, *logBuffer) {
 	buf := newLogBuffer(w, logFlushEvery)
 	text := slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo})
-	return slog.New(handlers.LogHandler{Handler: flushOnWarn{Handler: text, buf: buf}}), buf
+	return slog.New(correlation.LogHandler{Handler: flushOnWarn{Handler: text, buf: buf}}), buf
 }
 
 // newApp builds everything cfg describes. Close it when done.
@@ -73,7 +75,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		log.Warn("precompressed assets older than their source are not served: run `make build`", "files", stale)
 	}
 
-	var stage http.Handler // the embedded stage platform, under /sandbox/
+	var sandboxHandler http.Handler
 	if cfg.embedded {
 		a.sandbox, err = sandbox.New(ctx, sandbox.Config{
 			ClientID:      cfg.ClientID,
@@ -88,7 +90,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			a.close()
 			return nil, err
 		}
-		stage = http.StripPrefix("/sandbox", a.sandbox.Handler())
+		sandboxHandler = a.sandbox.Handler()
 	}
 
 	relay := cfg.relay
@@ -141,6 +143,10 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Stage:             stageClient(cfg, client),
 		CallbackToken:     cfg.CallbackToken,
 		WebhookSecrets:    cfg.webhookSecrets,
+		TrustedProxies:    cfg.trustedProxies,
+		PublicHost:        cfg.publicHost(),
+		Sandbox:           sandboxHandler,
+		MetricsToken:      cfg.MetricsToken,
 		Logger:            log,
 		WakeWorker:        a.worker.Wake,
 		MailRelay:         relay.String(),
@@ -151,24 +157,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.handler = e
-	if stage != nil {
-		a.handler = withStage{portal: e, stage: stage}
-	}
 	return a, nil
-}
-
-// withStage sends /sandbox/ to the embedded stage platform and every other
-// request to the portal. An http.ServeMux did the same, and its pattern
-// matching cost more than this on every request; the stage platform's own
-// mux still cleans its paths.
-type withStage struct{ portal, stage http.Handler }
-
-func (h withStage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/sandbox/") {
-		h.stage.ServeHTTP(w, r)
-		return
-	}
-	h.portal.ServeHTTP(w, r)
 }
 
 // platformTransport keeps as many idle connections to the platform as the
@@ -206,6 +195,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
@@ -279,6 +269,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := startPprof(ctx, cfg.PprofAddr, log); err != nil {
 		return err
 	}
+	if _, err := startMetrics(ctx, cfg.MetricsAddr, handlers.MetricsHandler(a.store), log); err != nil {
+		return err
+	}
+	if cfg.production() && cfg.MetricsAddr == "" && cfg.MetricsToken == "" {
+		log.Info("/metrics is not served: set PORTAL_METRICS_ADDR (a private listener) or PORTAL_METRICS_TOKEN (a bearer token)")
+	}
 	if !cfg.production() {
 		if err := ensureDemoOfficer(ctx, a.store, cfg, stdout); err != nil {
 			return err
@@ -323,7 +319,13 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	public := "http://" + ln.Addr().String() + "/sandbox"
+	publicURL := strings.TrimRight(getenvDefault(getenv, "SANDBOX_PUBLIC_URL", "http://"+ln.Addr().String()), "/")
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		ln.Close()
+		return fmt.Errorf("SANDBOX_PUBLIC_URL %q is not an absolute URL", publicURL)
+	}
+	public := publicURL + "/sandbox"
 	sb, err := sandbox.New(ctx, sandbox.Config{
 		ClientID:      cfg.ClientID,
 		ClientSecret:  cfg.ClientSecret,
@@ -338,9 +340,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer sb.Close()
-	mux := http.NewServeMux()
-	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb.Handler()))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := sandboxServer(handlers.NewStandaloneSandbox(sb.Handler(), u.Host, log), log)
 	fmt.Fprintf(stdout, "Stage platform listening on %s (client id %s; secrets in %s)\n", public, cfg.ClientID, cfg.DataDir)
 	go func() {
 		<-ctx.Done()
@@ -369,3 +369,21 @@ func stageClient(cfg *config, client *platform.Client) *platform.Client {
 	}
 	return client
 }
+
+// sandboxServer is the standalone stage platform's HTTP server, with the same
+// limits on slow or oversized requests as the portal's.
+func sandboxServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// maxHeaderBytes bounds a request's headers: a browser's, cookies included,
+// take a few kilobytes (Go's default allows a megabyte).
+const maxHeaderBytes = 64 << 10
