@@ -153,7 +153,7 @@ func newCreditResource(c store.CreditApplication) creditResource {
 
 // writeJSONAPI answers a JSON:API document.
 func writeJSONAPIDoc(c echo.Context, status int, doc any) error {
-	return writeJSON(c, status, JSONAPIMediaType, doc)
+	return writeTypedJSON(c, status, JSONAPIMediaType, doc)
 }
 
 // jsonAPINegotiation is JSON:API 1.1's content negotiation: a request with a

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"prequal/lending"
@@ -17,7 +19,9 @@ import (
 // the scope, then for mutating routes Idempotency-Key handling. Every route is
 // documented in openapi.json; a test holds the two together.
 func (a *API) Mount(g *echo.Group) {
-	g.GET("/openapi.json", a.serveOpenAPI)
+	// GET routes answer HEAD too, as the portal's do (handlers/routes.go).
+	get := []string{http.MethodGet, http.MethodHead}
+	g.Match(get, "/openapi.json", a.serveOpenAPI)
 
 	// Credit Decision API (seed 002): the decision scope, the demo key outside
 	// production, the seed's own rate limit, its error shape (errorShapes).
@@ -26,7 +30,7 @@ func (a *API) Mount(g *echo.Group) {
 	decision := []echo.MiddlewareFunc{a.partnerKey(demoKeyAllowed), a.rateLimit(rateDecision), requireScope(lending.ScopeDecision)}
 	g.POST("/v1/decision", a.decision, decision...)
 	g.POST("/v1/score", a.score, decision...)
-	g.GET("/v1/usage", a.usageStats, decision...)
+	g.Match(get, "/v1/usage", a.usageStats, decision...)
 
 	// Credit applications (seed 003): JSON:API 1.1 (content negotiation, its
 	// error objects: errorShapes), an optional Idempotency-Key besides the
@@ -36,8 +40,8 @@ func (a *API) Mount(g *echo.Group) {
 	creditWrite := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateCreditApplications),
 		requireScope(lending.ScopeCreditApplicationsWrite), jsonAPINegotiation, a.idempotent(IdempotencyOptional)}
 	g.POST("/credit-applications", a.createCreditApplication, creditWrite...)
-	g.GET("/credit-applications", a.listCreditApplications, creditRead...)
-	g.GET("/credit-applications/:id", a.getCreditApplication, creditRead...)
+	g.Match(get, "/credit-applications", a.listCreditApplications, creditRead...)
+	g.Match(get, "/credit-applications/:id", a.getCreditApplication, creditRead...)
 	g.PATCH("/credit-applications/:id", a.patchCreditApplication, creditWrite...)
 	g.POST("/credit-applications/:id/cancel", a.cancelCreditApplication, creditWrite...)
 
@@ -47,8 +51,8 @@ func (a *API) Mount(g *echo.Group) {
 	locWrite := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateLineOfCredit), requireScope(lending.ScopeApplicationsWrite),
 		a.idempotent(IdempotencyOptional)}
 	g.POST("/v1/applications", a.createLoCApplication, locWrite...)
-	g.GET("/v1/applications", a.listLoCApplications, locRead...)
-	g.GET("/v1/applications/:id", a.getLoCApplication, locRead...)
+	g.Match(get, "/v1/applications", a.listLoCApplications, locRead...)
+	g.Match(get, "/v1/applications/:id", a.getLoCApplication, locRead...)
 	g.PATCH("/v1/applications/:id", a.patchLoCApplication, locWrite...)
 }
 
