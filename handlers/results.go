@@ -16,16 +16,19 @@ import (
 // statusStopPolling is htmx's "stop polling" status code.
 const statusStopPolling = 286
 
-// applicationView builds the borrower's view of an application: the screen its
-// nextAction names, with the offers or the notice that screen needs.
+// applicationView builds the borrower's view of an application: the screen the
+// state answer's nextAction names (lending.DecideJourneyState, the same answer
+// the headless journeys API gives), polling on its interval, with the offers or
+// the notice that screen needs.
 func (s *Server) applicationView(c echo.Context, app lending.Application) (views.ApplicationView, error) {
-	journey, next := app.Journey()
+	state := lending.DecideJourneyState(lending.JourneyFacts{Application: &app}, s.now())
+	next := state.NextAction
 	v := views.ApplicationView{
 		Page:    s.page("Your application"),
 		App:     app,
-		Journey: journey,
+		Journey: state.Status,
 		Next:    next,
-		Poll:    lending.PollInterval(s.now().Sub(app.WaitingSince())),
+		Poll:    state.Diagnostics.PollAfter,
 		Sort:    lending.ParseOfferSort(c.QueryParam("sort")),
 		QALink:  !s.cfg.Production,
 	}
@@ -82,8 +85,7 @@ func (s *Server) applicationStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, next := app.Journey()
-	if next.Polling() {
+	if lending.DecideJourneyState(lending.JourneyFacts{Application: &app}, s.now()).Diagnostics.PollAfter > 0 {
 		v, err := s.applicationView(c, app)
 		if err != nil {
 			return err
