@@ -59,6 +59,10 @@ type JourneysConfig struct {
 	// TestScenario reports whether a profile's "scenario" names a QA scenario
 	// (stage only: the application is QA test data); nil: never.
 	TestScenario func(id string) bool
+	// SanitizeNotice makes the platform's notice of action taken safe to
+	// render (views.SanitizeNotice, as the web page does); nil: the notice
+	// is not sent at all.
+	SanitizeNotice func(html string) string
 }
 
 // Token lifetimes by default: seed 001's session token lives minutes.
@@ -515,8 +519,8 @@ type (
 		Disclaimer     string  `json:"disclaimer"`
 	}
 	// noticeResponse: the borrower must be shown the notice of action taken;
-	// an officer's denial has its reasons, the platform's notice is HTML the
-	// app renders sanitized.
+	// an officer's denial has its reasons, the platform's notice is HTML,
+	// sanitized as the web page sanitizes it.
 	noticeResponse struct {
 		DenialReasons []string `json:"denialReasons,omitempty"`
 		HTML          string   `json:"html,omitempty"`
@@ -567,8 +571,8 @@ func (a *API) journeyOffers(c echo.Context) error {
 		n := &noticeResponse{}
 		if app.Review.Status == lending.ReviewDenied {
 			n.DenialReasons = app.Review.DenialReasonTexts()
-		} else {
-			n.HTML = app.Lead.AdverseActionNotice
+		} else if app.Lead.AdverseActionNotice != "" && a.journeys.SanitizeNotice != nil {
+			n.HTML = a.journeys.SanitizeNotice(app.Lead.AdverseActionNotice)
 		}
 		out.Notice = n
 	}

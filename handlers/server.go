@@ -116,7 +116,7 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st,
 		Limits: cfg.APILimits, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
 		Journeys: api.JourneysConfig{Store: st, LeadTimeout: s.leadTimeout, WakeWorker: s.wakeWorker,
-			StageLenderPrefix: cfg.StageLenderPrefix, TTL: cfg.HeadlessTTL,
+			StageLenderPrefix: cfg.StageLenderPrefix, TTL: cfg.HeadlessTTL, SanitizeNotice: views.SanitizeNotice,
 			TestScenario: func(id string) bool { _, ok := s.stageScenario(id); return ok }},
 	})
 	var err error

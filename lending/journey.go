@@ -12,12 +12,12 @@ const (
 	JourneyStarted          Journey = "STARTED"           // a headless journey with no profile yet
 	JourneyProfileRequired  Journey = "PROFILE_REQUIRED"  // a draft: nothing accepted yet
 	JourneyProfileSubmitted Journey = "PROFILE_SUBMITTED" // a complete profile, not yet submitted
-	JourneyOffersPending   Journey = "OFFERS_PENDING"
-	JourneyOffersAvailable Journey = "OFFERS_AVAILABLE"
-	JourneyOfferSelected   Journey = "OFFER_SELECTED"
-	JourneyRejected        Journey = "REJECTED"
-	JourneyExpired         Journey = "EXPIRED"
-	JourneyClosed          Journey = "CLOSED"
+	JourneyOffersPending    Journey = "OFFERS_PENDING"
+	JourneyOffersAvailable  Journey = "OFFERS_AVAILABLE"
+	JourneyOfferSelected    Journey = "OFFER_SELECTED"
+	JourneyRejected         Journey = "REJECTED"
+	JourneyExpired          Journey = "EXPIRED"
+	JourneyClosed           Journey = "CLOSED"
 )
 
 // NextAction is what the borrower should do next. Seed 001 makes it the source of
