@@ -257,7 +257,12 @@ func (a *API) stateAnswer(j store.HeadlessJourney) stateResponse {
 		out.Resource.Href = journeyPath(j.ID) + "/profile"
 	case lending.ResourceSubmit:
 		out.Resource.Href = journeyPath(j.ID) + "/submit"
-	case lending.ResourceOffers, lending.ResourceLenderRedirect, lending.ResourceNotice:
+	case lending.ResourceLenderRedirect:
+		out.Resource.Href = journeyPath(j.ID) + "/offers"
+		if lending.OutboundURLAllowed(j.SelectedOfferURL, a.journeys.StageLenderPrefix) {
+			out.Resource.URL = j.SelectedOfferURL
+		}
+	case lending.ResourceOffers, lending.ResourceNotice:
 		out.Resource.Href = journeyPath(j.ID) + "/offers"
 	case lending.ResourceRetry:
 		out.Resource.Href = journeyPath(j.ID) + "/resume"

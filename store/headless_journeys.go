@@ -39,6 +39,9 @@ type HeadlessJourney struct {
 	CanceledAt time.Time
 	// Application is the submitted journey's application (nil for a draft).
 	Application *lending.Application
+	// SelectedOfferURL is the chosen offer's stored lenderOfferUrl ("" until
+	// an offer is chosen): where the borrower goes next.
+	SelectedOfferURL string
 }
 
 // Facts are what the journey's state answer is decided from.
@@ -93,6 +96,13 @@ func loadJourney(ctx context.Context, q interface {
 		return j, err
 	}
 	j.Application = &app
+	if app.Lead.SelectedProductID != "" {
+		err := q.QueryRowContext(ctx, `SELECT lender_offer_url FROM products WHERE application_id = ? AND product_id = ?`,
+			app.ID, app.Lead.SelectedProductID).Scan(&j.SelectedOfferURL)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return j, err
+		}
+	}
 	return j, nil
 }
 

@@ -299,7 +299,8 @@ func proceedAndLock(t *testing.T, c *headlessClient, path string, offers hlOffer
 	first := c.borrower(http.MethodPost, path+"/offers/"+ids[0]+"/proceed", nil, "Idempotency-Key", idem)
 	s := mustJSON[step](t, first, http.StatusOK)
 	if s.Step.Kind != string(lending.ResourceLenderRedirect) || !strings.Contains(s.Step.URL, "/lenders/") ||
-		s.State.Status != string(lending.JourneyOfferSelected) || s.State.NextAction != string(lending.ActionContinueToLender) {
+		s.State.Status != string(lending.JourneyOfferSelected) || s.State.NextAction != string(lending.ActionContinueToLender) ||
+		s.State.Resource.URL != s.Step.URL {
 		t.Errorf("proceed: %+v", s)
 	}
 	replay := c.borrower(http.MethodPost, path+"/offers/"+ids[0]+"/proceed", nil, "Idempotency-Key", idem)
