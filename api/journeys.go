@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -42,6 +41,7 @@ type JourneyStore interface {
 	LeadOffers(ctx context.Context, applicationID string) ([]lending.Offer, error)
 	SelectOffer(ctx context.Context, applicationID, productID string) (lending.Offer, error)
 	RetryLead(ctx context.Context, applicationID string, leadTimeout time.Duration, source, actor string) (lending.Application, error)
+	RedeemResumeToken(ctx context.Context, text string, r store.Redemption) (lending.Application, error)
 }
 
 // JourneysConfig is what the headless journeys API needs from the portal.
@@ -660,16 +660,41 @@ func (a *API) cancelJourney(c echo.Context) error {
 
 // resumeJourney is PATCH /journeys/{id}/resume: the borrower is back. A
 // journey whose search timed out (EXPIRED) starts a fresh search, as the web
-// page's "Try again" does; any other journey is answered as it stands.
+// page's "Try again" does; any other journey is answered as it stands. An
+// optional {"resumeToken": "…"} — the token of a resume link the portal
+// emailed for this journey's application, which the partner's app received
+// by deep link — is spent as the web's /resume/{token} spends it
+// (store.RedeemResumeToken): single use, bound to this journey's
+// application, and it confirms the borrower's email address.
 func (a *API) resumeJourney(c echo.Context) error {
 	j, err := a.borrowerJourney(c)
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(io.Discard, io.LimitReader(c.Request().Body, MaxBodyBytes)); err != nil {
+	var in struct {
+		ResumeToken string `json:"resumeToken"`
+	}
+	if err := decodeJSONBody(c, &in); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
+	if in.ResumeToken != "" {
+		if j.Application == nil {
+			return ValidationProblem(FieldProblem{Pointer: "/resumeToken", Detail: "This journey has not been submitted: it has no resume link."})
+		}
+		_, err := a.journeys.Store.RedeemResumeToken(ctx, in.ResumeToken, store.Redemption{SessionID: PrincipalOf(c).Borrower.SessionID(),
+			ApplicationID: j.Application.ID, Source: lending.SourceBorrower, IP: c.RealIP(), UserAgent: c.Request().UserAgent()})
+		switch {
+		case errors.Is(err, lending.ErrResumeTokenExpired):
+			return ValidationProblem(FieldProblem{Pointer: "/resumeToken", Detail: "This resume link has expired."})
+		case errors.Is(err, lending.ErrResumeTokenSpent):
+			return ValidationProblem(FieldProblem{Pointer: "/resumeToken", Detail: "This resume link was already used."})
+		case errors.Is(err, lending.ErrResumeTokenInvalid):
+			return ValidationProblem(FieldProblem{Pointer: "/resumeToken", Detail: "This is not a resume link of this journey."})
+		case err != nil:
+			return err
+		}
+	}
 	if j.Application != nil && lending.DecideJourneyState(j.Facts(), a.now()).NextAction == lending.ActionRetry {
 		_, err := a.journeys.Store.RetryLead(ctx, j.Application.ID, a.journeys.LeadTimeout(), lending.SourceBorrower, "")
 		switch {

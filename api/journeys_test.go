@@ -343,3 +343,41 @@ func TestHeadlessProfileValidationAndSubmit(t *testing.T) {
 		t.Errorf("snapshots\n got %s\nwant %s", strings.Join(statuses, " "), want)
 	}
 }
+
+func TestHeadlessResumeSpendsAResumeLinkOfTheJourney(t *testing.T) {
+	p := newTestAPI(t)
+	_, key := p.newAPIKey("acme", lending.ScopeJourneys)
+	s := openSession(t, p, key, "user-1")
+	tok := s.SessionToken
+	j := decode[journeyResponse](t, p.call(http.MethodPost, "/api/v1/headless/journeys", "", "", bearer(tok, idem()...)...))
+	path := "/api/v1/headless/journeys/" + j.ID
+	if r := p.call(http.MethodPatch, path+"/resume", "", `{"resumeToken":"x"}`, bearer(tok, idem()...)...); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("resume token of a draft: %d", r.status)
+	}
+	profile := `{"requestedLoanAmount":"15000","loanPurpose":"debt_consolidation","firstName":"Alex","lastName":"Rivera",
+		"email":"alex@example.com","phone":"202-555-0143","dob":"1990-04-12","ssn":"123-45-6789","street":"1 Main St",
+		"city":"Springfield","state":"IL","zipcode":"62701","employmentStatus":"employed","incomeYearly":"85000",
+		"housingType":"rent","housingMonthlyPayment":"1400","creditRating":"good",
+		"consentSoftPull":"yes","consentTerms":"yes","consentEsign":"yes"}`
+	if r := p.call(http.MethodPut, path+"/profile", "", profile, bearer(tok, idem()...)...); r.status != http.StatusOK {
+		t.Fatalf("profile: %d %s", r.status, r.body)
+	}
+	sub := decode[journeyResponse](t, p.call(http.MethodPost, path+"/submit", "", "", bearer(tok, idem()...)...))
+	link, err := p.store.IssueResumeToken(t.Context(), sub.ApplicationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.call(http.MethodPatch, path+"/resume", "", `{"resumeToken":"`+link+`"}`, bearer(tok, idem()...)...); r.status != http.StatusOK {
+		t.Fatalf("resume with the journey's link: %d %s", r.status, r.body)
+	}
+	if app, _ := p.store.Application(t.Context(), sub.ApplicationID); app.EmailConfirmedAt.IsZero() {
+		t.Error("the email address is not confirmed")
+	}
+	r := p.call(http.MethodPatch, path+"/resume", "", `{"resumeToken":"`+link+`"}`, bearer(tok, idem()...)...)
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), "already used") {
+		t.Errorf("a spent link: %d %s", r.status, r.body)
+	}
+	if r := p.call(http.MethodPatch, path+"/resume", "", ``, bearer(tok, idem()...)...); r.status != http.StatusOK {
+		t.Errorf("resume without a body: %d %s", r.status, r.body)
+	}
+}
