@@ -381,3 +381,40 @@ func TestHeadlessResumeSpendsAResumeLinkOfTheJourney(t *testing.T) {
 		t.Errorf("resume without a body: %d %s", r.status, r.body)
 	}
 }
+
+// Screening holds a journey's application for an officer exactly as it holds
+// a web application: the same borrower giving the same SSN under another
+// name. The state waits for REVIEW, polling in the passive band.
+func TestHeadlessReviewHoldAsOnTheWeb(t *testing.T) {
+	p := newTestAPI(t)
+	_, key := p.newAPIKey("acme", lending.ScopeJourneys)
+	tok := openSession(t, p, key, "user-1").SessionToken
+	submit := func(first string) journeyResponse {
+		t.Helper()
+		j := decode[journeyResponse](t, p.call(http.MethodPost, "/api/v1/headless/journeys", "", "", bearer(tok, idem()...)...))
+		profile := `{"requestedLoanAmount":"15000","loanPurpose":"debt_consolidation","firstName":"` + first + `","lastName":"Rivera",
+			"email":"alex@example.com","phone":"202-555-0143","dob":"1990-04-12","ssn":"123-45-6789","street":"1 Main St",
+			"city":"Springfield","state":"IL","zipcode":"62701","employmentStatus":"employed","incomeYearly":"85000",
+			"housingType":"rent","housingMonthlyPayment":"1400","creditRating":"good",
+			"consentSoftPull":"yes","consentTerms":"yes","consentEsign":"yes"}`
+		if r := p.call(http.MethodPut, "/api/v1/headless/journeys/"+j.ID+"/profile", "", profile, bearer(tok, idem()...)...); r.status != http.StatusOK {
+			t.Fatalf("profile: %d %s", r.status, r.body)
+		}
+		return decode[journeyResponse](t, p.call(http.MethodPost, "/api/v1/headless/journeys/"+j.ID+"/submit", "", "", bearer(tok, idem()...)...))
+	}
+	if first := submit("Alex"); first.State.NextAction != lending.ActionWaitForOffers {
+		t.Fatalf("first journey: %+v", first.State)
+	}
+	held := submit("Jordan")
+	if held.State.Status != lending.JourneyOffersPending || held.State.NextAction != lending.ActionWaitForReview ||
+		held.State.Diagnostics.WaitingFor != lending.WaitingForReview || held.State.Diagnostics.PollAfterSeconds != 15 {
+		t.Fatalf("held journey: %+v", held.State)
+	}
+	if app, _ := p.store.Application(t.Context(), held.ApplicationID); app.Review.Status != lending.ReviewManualReview {
+		t.Errorf("review status %s", app.Review.Status)
+	}
+	r := p.call(http.MethodPost, "/api/v1/headless/journeys/"+held.ID+"/cancel", "", "", bearer(tok, idem()...)...)
+	if c := decode[journeyResponse](t, r); c.State.Status != lending.JourneyClosed {
+		t.Errorf("canceled held journey: %+v", c.State)
+	}
+}
