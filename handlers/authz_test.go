@@ -16,20 +16,22 @@ import (
 type access int
 
 const (
-	accessPublic        access = iota // anyone
-	accessBorrower                    // the borrower session the application is bound to; anyone else: 404
-	accessOfficer                     // a signed-in officer of any role; anonymous: sign-in
-	accessAdmin                       // an admin; anonymous: sign-in; an officer: 403
-	accessStage                       // stage only; production: 404
-	accessCallback                    // the platform: path token and signature, else 401
-	accessAPI                         // a partner's API key, else 401
-	accessPartner                     // a signed-in partner (its own keys only); anonymous: developers' sign-in
-	accessBorrowerToken               // a headless borrower's session token (its own journeys only), else 401
+	accessPublic   access = iota // anyone
+	accessBorrower               // the borrower session the application is bound to; anyone else: 404
+	accessOfficer                // a signed-in officer of any role; anonymous: sign-in
+	accessAdmin                  // an admin; anonymous: sign-in; an officer: 403
+	accessStage                  // stage only; production: 404
+	accessCallback               // the platform: path token and signature, else 401
+	accessAPI                    // a partner's API key, else 401
+	accessPartner                // a signed-in partner (its own keys only); anonymous: developers' sign-in
+	accessJourney                // a headless borrower's session token (its own journeys only), else 401
 )
 
 // routeAccess classifies every route of the route table. A route added to
-// routes.go without a line here fails TestEveryRouteIsClassified.
-var routeAccess = map[string]access{
+// routes.go without a line here fails TestEveryRouteIsClassified. Each GET
+// route's HEAD is classified like it (withHEAD), so a GET route without HEAD
+// fails it too.
+var routeAccess = withHEAD(map[string]access{
 	"GET /":                        accessPublic,
 	"GET /apply":                   accessPublic,
 	"POST /apply":                  accessPublic,
@@ -43,67 +45,80 @@ var routeAccess = map[string]access{
 	"POST /admin/signout":          accessPublic,
 	"GET /applications/:id":        accessBorrower,
 	"GET /applications/:id/status": accessBorrower,
-	"POST /applications/:id/offers/:productId/select":            accessBorrower,
-	"POST /applications/:id/retry":                               accessBorrower,
-	"GET /resume":                                                accessPublic,
-	"POST /resume":                                               accessPublic,
-	"GET /resume/:token":                                         accessPublic, // the token is the credential (resume_test.go)
-	"POST /resume/:token":                                        accessPublic,
-	"POST /callbacks/platform/:token":                            accessCallback,
-	"POST /api/v1/decision":                                      accessAPI,
-	"POST /api/v1/score":                                         accessAPI,
-	"GET /api/v1/usage":                                          accessAPI,
+	"POST /applications/:id/offers/:productId/select": accessBorrower,
+	"POST /applications/:id/retry":                    accessBorrower,
+	"GET /resume":                                     accessPublic,
+	"POST /resume":                                    accessPublic,
+	"GET /resume/:token":                              accessPublic, // the token is the credential (resume_test.go)
+	"POST /resume/:token":                             accessPublic,
+	"POST /callbacks/platform/:token":                 accessCallback,
+	"POST /api/v1/decision":                           accessAPI,
+	"POST /api/v1/score":                              accessAPI,
+	"GET /api/v1/usage":                               accessAPI,
+	"GET /qa":                                         accessStage,
+	"GET /qa/scenarios.json":                          accessStage,
+	"POST /qa/controls":                               accessStage,
+	"POST /qa/controls/reset":                         accessStage,
+	"GET /qa/applications/:id":                        accessStage,
+	"GET /qa/mail":                                    accessStage,
+	"GET /qa/mail.json":                               accessStage,
+	"POST /qa/mail/controls":                          accessStage,
+	"GET /qa/mail/:id":                                accessStage,
+	"GET /qa/mail/:id/html":                           accessStage,
+	"GET /admin":                                      accessOfficer,
+	"GET /admin/applications":                         accessOfficer,
+	"GET /admin/applications.csv":                     accessOfficer,
+	"GET /admin/applications/:id":                     accessOfficer,
+	"POST /admin/applications/:id/reveal":             accessOfficer,
+	"POST /admin/applications/:id/actions/:action":    accessOfficer,
+	"POST /admin/applications/:id/approve":            accessOfficer,
+	"POST /admin/applications/:id/deny":               accessOfficer,
+	"GET /admin/review":                               accessOfficer,
+	"GET /admin/officers":                             accessAdmin,
+	"POST /admin/officers":                            accessAdmin,
+	"GET /admin/api-keys":                             accessAdmin,
+	"POST /admin/api-keys":                            accessAdmin,
+	"POST /admin/api-keys/:id/rotate":                 accessAdmin,
+	"POST /admin/api-keys/:id/revoke":                 accessAdmin,
+	"GET /admin/partners":                             accessAdmin,
+	"POST /admin/partners/:id/:action":                accessAdmin,
+	"GET /api/openapi.json":                           accessPublic,
+	"GET /register":                                   accessPublic,
+	"GET /developers/register":                        accessPublic,
+	"POST /developers/register":                       accessPublic,
+	"GET /developers/signin":                          accessPublic,
+	"POST /developers/signin":                         accessPublic,
+	"POST /developers/signout":                        accessPublic,
+	"GET /developers/docs":                            accessPublic,
+	"GET /developers":                                 accessPartner,
+	"POST /developers/keys":                           accessPartner,
+	"POST /developers/keys/:id/rotate":                accessPartner,
+	"POST /developers/keys/:id/revoke":                accessPartner,
+
+	// Headless journeys (seed 001): the partner's backend, then the borrower's app.
 	"POST /api/v1/headless/sessions":                             accessAPI,
 	"POST /api/v1/headless/sessions/refresh":                     accessAPI,
-	"GET /api/v1/headless/journeys":                              accessBorrowerToken,
-	"POST /api/v1/headless/journeys":                             accessBorrowerToken,
-	"GET /api/v1/headless/journeys/:id":                          accessBorrowerToken,
-	"GET /api/v1/headless/journeys/:id/state":                    accessBorrowerToken,
-	"PUT /api/v1/headless/journeys/:id/profile":                  accessBorrowerToken,
-	"POST /api/v1/headless/journeys/:id/submit":                  accessBorrowerToken,
-	"GET /api/v1/headless/journeys/:id/offers":                   accessBorrowerToken,
-	"POST /api/v1/headless/journeys/:id/offers/:offerId/proceed": accessBorrowerToken,
-	"PATCH /api/v1/headless/journeys/:id/resume":                 accessBorrowerToken,
-	"POST /api/v1/headless/journeys/:id/cancel":                  accessBorrowerToken,
-	"GET /qa":                                      accessStage,
-	"GET /qa/scenarios.json":                       accessStage,
-	"POST /qa/controls":                            accessStage,
-	"POST /qa/controls/reset":                      accessStage,
-	"GET /qa/applications/:id":                     accessStage,
-	"GET /qa/mail":                                 accessStage,
-	"GET /qa/mail.json":                            accessStage,
-	"POST /qa/mail/controls":                       accessStage,
-	"GET /qa/mail/:id":                             accessStage,
-	"GET /qa/mail/:id/html":                        accessStage,
-	"GET /admin":                                   accessOfficer,
-	"GET /admin/applications":                      accessOfficer,
-	"GET /admin/applications.csv":                  accessOfficer,
-	"GET /admin/applications/:id":                  accessOfficer,
-	"POST /admin/applications/:id/reveal":          accessOfficer,
-	"POST /admin/applications/:id/actions/:action": accessOfficer,
-	"POST /admin/applications/:id/approve":         accessOfficer,
-	"POST /admin/applications/:id/deny":            accessOfficer,
-	"GET /admin/review":                            accessOfficer,
-	"GET /admin/officers":                          accessAdmin,
-	"POST /admin/officers":                         accessAdmin,
-	"GET /admin/api-keys":                          accessAdmin,
-	"POST /admin/api-keys":                         accessAdmin,
-	"POST /admin/api-keys/:id/rotate":              accessAdmin,
-	"POST /admin/api-keys/:id/revoke":              accessAdmin,
-	"GET /admin/partners":                          accessAdmin,
-	"POST /admin/partners/:id/:action":             accessAdmin,
-	"GET /api/openapi.json":                        accessPublic,
-	"GET /register":                                accessPublic,
-	"GET /developers/register":                     accessPublic,
-	"POST /developers/register":                    accessPublic,
-	"GET /developers/signin":                       accessPublic,
-	"POST /developers/signin":                      accessPublic,
-	"POST /developers/signout":                     accessPublic,
-	"GET /developers/docs":                         accessPublic,
-	"GET /developers":                              accessPartner,
-	"POST /developers/keys":                        accessPartner,
-	"POST /developers/keys/:id/rotate":             accessPartner,
-	"POST /developers/keys/:id/revoke":             accessPartner,
+	"GET /api/v1/headless/journeys":                              accessJourney,
+	"POST /api/v1/headless/journeys":                             accessJourney,
+	"GET /api/v1/headless/journeys/:id":                          accessJourney,
+	"GET /api/v1/headless/journeys/:id/state":                    accessJourney,
+	"PUT /api/v1/headless/journeys/:id/profile":                  accessJourney,
+	"POST /api/v1/headless/journeys/:id/submit":                  accessJourney,
+	"GET /api/v1/headless/journeys/:id/offers":                   accessJourney,
+	"POST /api/v1/headless/journeys/:id/offers/:offerId/proceed": accessJourney,
+	"PATCH /api/v1/headless/journeys/:id/resume":                 accessJourney,
+	"POST /api/v1/headless/journeys/:id/cancel":                  accessJourney,
+})
+
+// withHEAD adds "HEAD path" for every "GET path", with the same access: HEAD
+// runs the same handler and middleware (routes.go registers them together).
+func withHEAD(m map[string]access) map[string]access {
+	for key, a := range m {
+		if path, ok := strings.CutPrefix(key, "GET "); ok {
+			m["HEAD "+path] = a
+		}
+	}
+	return m
 }
 
 // routeKeys lists the routes an Echo app registered, as "METHOD /path".
@@ -377,7 +392,7 @@ func TestCallbackRefusalsChangeNothing(t *testing.T) {
 // journeys' borrower routes nothing without a borrower session token.
 func TestAPIRoutesNeedAKey(t *testing.T) {
 	p := newTestPortal(t)
-	for _, k := range append(routesOf(accessAPI), routesOf(accessBorrowerToken)...) {
+	for _, k := range append(routesOf(accessAPI), routesOf(accessJourney)...) {
 		method, path, _ := strings.Cut(k, " ")
 		for _, key := range []string{"", "pk_live_not-a-real-key", "bst_not-a-real-token"} {
 			req, _ := http.NewRequest(method, p.srv.URL+path, strings.NewReader(`{}`))
