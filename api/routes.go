@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"slices"
 
 	"github.com/labstack/echo/v4"
@@ -19,7 +20,9 @@ import (
 // the scope, then for mutating routes Idempotency-Key handling. Every route is
 // documented in openapi.json; a test holds the two together.
 func (a *API) Mount(g *echo.Group) {
-	g.GET("/openapi.json", a.serveOpenAPI)
+	// GET routes answer HEAD too, as the portal's do (handlers/routes.go).
+	get := []string{http.MethodGet, http.MethodHead}
+	g.Match(get, "/openapi.json", a.serveOpenAPI)
 
 	// Credit Decision API (seed 002): the decision scope, the demo key outside
 	// production, the seed's own rate limit, its error shape (errorShapes).
@@ -28,7 +31,7 @@ func (a *API) Mount(g *echo.Group) {
 	decision := []echo.MiddlewareFunc{a.partnerKey(demoKeyAllowed), a.rateLimit(rateDecision), requireScope(lending.ScopeDecision)}
 	g.POST("/v1/decision", a.decision, decision...)
 	g.POST("/v1/score", a.score, decision...)
-	g.GET("/v1/usage", a.usageStats, decision...)
+	g.Match(get, "/v1/usage", a.usageStats, decision...)
 
 	// Headless journeys (seed 001). The partner's backend opens and refreshes
 	// borrower sessions with its key (scope journeys); the token-issuing calls
@@ -40,13 +43,13 @@ func (a *API) Mount(g *echo.Group) {
 	g.POST("/v1/headless/sessions/refresh", a.refreshSession, append(journeys, requireTokenIdempotencyKey)...)
 	borrower := []echo.MiddlewareFunc{a.borrowerSession, a.rateLimit(rateJourneys)}
 	mutating := append(slices.Clone(borrower), a.idempotent(IdempotencyRequired))
-	g.GET("/v1/headless/journeys", a.listJourneys, borrower...)
+	g.Match(get, "/v1/headless/journeys", a.listJourneys, borrower...)
 	g.POST("/v1/headless/journeys", a.startJourney, mutating...)
-	g.GET("/v1/headless/journeys/:id", a.getJourney, borrower...)
-	g.GET("/v1/headless/journeys/:id/state", a.journeyState, borrower...)
+	g.Match(get, "/v1/headless/journeys/:id", a.getJourney, borrower...)
+	g.Match(get, "/v1/headless/journeys/:id/state", a.journeyState, borrower...)
 	g.PUT("/v1/headless/journeys/:id/profile", a.putProfile, mutating...)
 	g.POST("/v1/headless/journeys/:id/submit", a.submitJourney, mutating...)
-	g.GET("/v1/headless/journeys/:id/offers", a.journeyOffers, borrower...)
+	g.Match(get, "/v1/headless/journeys/:id/offers", a.journeyOffers, borrower...)
 	g.POST("/v1/headless/journeys/:id/offers/:offerId/proceed", a.proceedOffer, mutating...)
 	g.PATCH("/v1/headless/journeys/:id/resume", a.resumeJourney, mutating...)
 	g.POST("/v1/headless/journeys/:id/cancel", a.cancelJourney, mutating...)

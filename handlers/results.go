@@ -23,8 +23,10 @@ const statusStopPolling = 286
 func (s *Server) applicationView(c echo.Context, app lending.Application) (views.ApplicationView, error) {
 	state := lending.DecideJourneyState(lending.JourneyFacts{Application: &app}, s.now())
 	next := state.NextAction
+	page := s.page("Your application")
+	page.Description = "Where your personal loan rate check stands, and your prequalified offers grouped by amount and sorted by APR, monthly payment or term."
 	v := views.ApplicationView{
-		Page:    s.page("Your application"),
+		Page:    page,
 		App:     app,
 		Journey: state.Status,
 		Next:    next,
@@ -85,12 +87,10 @@ func (s *Server) applicationStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if lending.DecideJourneyState(lending.JourneyFacts{Application: &app}, s.now()).Diagnostics.PollAfter > 0 {
-		v, err := s.applicationView(c, app)
-		if err != nil {
-			return err
-		}
-		return render(c, http.StatusOK, views.StatusPoll(v))
+	// The same state answer as the page and the headless journeys API: the
+	// screen from its nextAction, the next poll from its diagnostics.
+	if state := lending.DecideJourneyState(lending.JourneyFacts{Application: &app}, s.now()); state.Diagnostics.PollAfter > 0 {
+		return render(c, http.StatusOK, views.StatusPoll(views.NewPollView(app, state.NextAction, state.Diagnostics.PollAfter)))
 	}
 	if seen := c.QueryParam("seen"); seen != "" && seen == string(app.Lead.Status) {
 		return c.NoContent(http.StatusNoContent) // the page already shows this outcome
