@@ -208,6 +208,10 @@ func TestHeadlessJourneysDriveEveryScenario(t *testing.T) {
 					t.Errorf("application: channel %s partner %q test %v lead %s correlation %q",
 						app.Channel, app.PartnerID, app.IsTest, app.Lead.Status, app.CorrelationID)
 				}
+				if page, err := p.App.store.Pipeline(ctx, store.PipelineFilter{Query: app.ID}); err != nil || len(page.Rows) != 1 ||
+					page.Rows[0].Channel != lending.ChannelHeadlessJourney {
+					t.Errorf("officers' pipeline: %v %+v", err, page.Rows)
+				}
 				if leads := p.StageLeads(app.PartnerLeadID); len(leads) != 1 {
 					t.Errorf("the stage platform's call log holds %d leads", len(leads))
 				}
