@@ -24,6 +24,7 @@ const (
 	accessCallback               // the platform: path token and signature, else 401
 	accessAPI                    // a partner's API key, else 401
 	accessPartner                // a signed-in partner (its own keys only); anonymous: developers' sign-in
+	accessJourney                // a headless borrower's session token (its own journeys only), else 401
 )
 
 // routeAccess classifies every route of the route table. A route added to
@@ -93,6 +94,20 @@ var routeAccess = withHEAD(map[string]access{
 	"POST /developers/keys":                           accessPartner,
 	"POST /developers/keys/:id/rotate":                accessPartner,
 	"POST /developers/keys/:id/revoke":                accessPartner,
+
+	// Headless journeys (seed 001): the partner's backend, then the borrower's app.
+	"POST /api/v1/headless/sessions":                             accessAPI,
+	"POST /api/v1/headless/sessions/refresh":                     accessAPI,
+	"GET /api/v1/headless/journeys":                              accessJourney,
+	"POST /api/v1/headless/journeys":                             accessJourney,
+	"GET /api/v1/headless/journeys/:id":                          accessJourney,
+	"GET /api/v1/headless/journeys/:id/state":                    accessJourney,
+	"PUT /api/v1/headless/journeys/:id/profile":                  accessJourney,
+	"POST /api/v1/headless/journeys/:id/submit":                  accessJourney,
+	"GET /api/v1/headless/journeys/:id/offers":                   accessJourney,
+	"POST /api/v1/headless/journeys/:id/offers/:offerId/proceed": accessJourney,
+	"PATCH /api/v1/headless/journeys/:id/resume":                 accessJourney,
+	"POST /api/v1/headless/journeys/:id/cancel":                  accessJourney,
 })
 
 // withHEAD adds "HEAD path" for every "GET path", with the same access: HEAD
@@ -373,12 +388,13 @@ func TestCallbackRefusalsChangeNothing(t *testing.T) {
 	}
 }
 
-// The partners' API takes nothing without a valid key.
+// The partners' API takes nothing without a valid key, and the headless
+// journeys' borrower routes nothing without a borrower session token.
 func TestAPIRoutesNeedAKey(t *testing.T) {
 	p := newTestPortal(t)
-	for _, k := range routesOf(accessAPI) {
+	for _, k := range append(routesOf(accessAPI), routesOf(accessJourney)...) {
 		method, path, _ := strings.Cut(k, " ")
-		for _, key := range []string{"", "pk_live_not-a-real-key"} {
+		for _, key := range []string{"", "pk_live_not-a-real-key", "bst_not-a-real-token"} {
 			req, _ := http.NewRequest(method, p.srv.URL+path, strings.NewReader(`{}`))
 			req.Header.Set("Content-Type", "application/json")
 			if key != "" {

@@ -62,6 +62,9 @@ type Config struct {
 	MailCatcher MailCatcher
 	// MailRelay names where borrower email goes, without credentials.
 	MailRelay string
+	// HeadlessTTL is how long headless borrower session and refresh tokens
+	// live (zero: the API's defaults).
+	HeadlessTTL store.HeadlessTTL
 }
 
 // Server holds the handlers' dependencies.
@@ -112,6 +115,9 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	s.api = api.New(api.Config{
 		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st,
 		Limits: cfg.APILimits, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
+		Journeys: api.JourneysConfig{Store: st, LeadTimeout: s.leadTimeout, WakeWorker: s.wakeWorker,
+			StageLenderPrefix: cfg.StageLenderPrefix, TTL: cfg.HeadlessTTL, SanitizeNotice: views.SanitizeNotice,
+			TestScenario: func(id string) bool { _, ok := s.stageScenario(id); return ok }},
 	})
 	var err error
 	if s.apiReference, err = apiReference(api.OpenAPIDocument()); err != nil {
