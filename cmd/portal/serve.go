@@ -151,6 +151,8 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		WakeWorker:        a.worker.Wake,
 		MailRelay:         relay.String(),
 		MailCatcher:       catcher,
+		CheckWebhookURL:   guard.CheckURL,
+		WakeWebhooks:      a.webhooks.Wake,
 	}, st)
 	if err != nil {
 		a.close()
