@@ -17,8 +17,8 @@ import (
 
 	"prequal/correlation"
 	"prequal/email"
-	"prequal/lending"
 	"prequal/handlers"
+	"prequal/lending"
 	"prequal/mailcatcher"
 	"prequal/platform"
 	"prequal/sandbox"
