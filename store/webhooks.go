@@ -316,7 +316,9 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, owner string, lease 
 		return nil, nil
 	}
 	var out []WebhookSend
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	// A claim lost to a crash is only a delivery sent again (at least once,
+	// same webhook-id): it need not wait for a sync.
+	err := s.inTxLogged(ctx, func(tx *sql.Tx) error {
 		out = nil
 		inFlight := map[string]int{}
 		rows, err := tx.QueryContext(ctx, `SELECT endpoint_id, count(*) FROM webhook_deliveries

@@ -195,7 +195,7 @@ func (w *Worker) round(ctx context.Context, slots chan struct{}, inFlight *sync.
 		slots <- struct{}{}
 		inFlight.Add(1)
 		go func() {
-			defer func() { <-slots; inFlight.Done() }()
+			defer func() { <-slots; inFlight.Done(); w.Wake() }() // a freed slot may take the next delivery
 			w.deliver(context.WithoutCancel(ctx), s)
 		}()
 	}
