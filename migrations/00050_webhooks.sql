@@ -42,6 +42,8 @@ CREATE TABLE webhook_deliveries (
 CREATE UNIQUE INDEX webhook_deliveries_endpoint_event ON webhook_deliveries (endpoint_id, event_id);
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_ms);
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
+-- The leased (in flight) deliveries: few, counted per endpoint at every claim.
+CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (lease_until_ms) WHERE lease_until_ms IS NOT NULL;
 
 -- Events not yet fanned out to the endpoints that want them.
 ALTER TABLE partner_events ADD COLUMN fanned_out INTEGER NOT NULL DEFAULT 0;

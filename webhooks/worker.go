@@ -32,6 +32,9 @@ const (
 	// maxResponseRead is how much of a receiver's answer is read: enough to
 	// keep the connection reusable, never an unbounded body.
 	maxResponseRead = 4 << 10
+	// fanOutBatch bounds the events fanned out in one transaction, so the
+	// store's one writer is never held long from the borrower's writes.
+	fanOutBatch = 50
 	// maxErrorText bounds the answer excerpt kept with a failed attempt.
 	maxErrorText = 200
 )
@@ -173,7 +176,7 @@ func (w *Worker) Run(ctx context.Context) error {
 // round fans new events out and starts the due deliveries that free slots
 // allow; busy reports that there may be more to do at once.
 func (w *Worker) round(ctx context.Context, slots chan struct{}, inFlight *sync.WaitGroup) (busy bool, err error) {
-	n, err := w.cfg.Store.FanOutPartnerEvents(ctx, 500)
+	n, err := w.cfg.Store.FanOutPartnerEvents(ctx, fanOutBatch)
 	if err != nil {
 		return false, err
 	}
