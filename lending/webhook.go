@@ -116,7 +116,7 @@ const WebhookAttemptTimeout = 10 * time.Second
 // fails, the next comes after these delays in turn, each stretched by up to
 // a quarter at random (jitter, so a recovering receiver is not hit by every
 // sender at once). Exponential (×3 from 30 s) up to a 12 h cap, it spans
-// 33 h 35 min without jitter: 30s, 1m30s, 4m30s, 13m30s, 40m30s, 2h1m30s,
+// 33 h 6 min 30 s without jitter: 30s, 1m30s, 4m30s, 13m30s, 40m30s, 2h1m30s,
 // 6h4m30s, 12h, 12h — 10 attempts in all. After the last, the delivery
 // has failed and its endpoint is marked failing.
 var WebhookRetryDelays = func() []time.Duration {
