@@ -199,7 +199,7 @@ func (w *Worker) round(ctx context.Context, slots chan struct{}, inFlight *sync.
 		inFlight.Add(1)
 		go func() {
 			defer func() { <-slots; inFlight.Done(); w.Wake() }() // a freed slot may take the next delivery
-			w.deliver(context.WithoutCancel(ctx), s)
+			w.deliver(ctx, s)
 		}()
 	}
 	return n > 0 || len(sends) == free, nil
@@ -226,9 +226,15 @@ func (w *Worker) Attempt(ctx context.Context, s store.WebhookSend) store.Webhook
 	return a
 }
 
+// deliver makes one attempt and records it. An attempt cut short by shutdown
+// is not recorded: its lease runs out and the next process sends it again,
+// with the same webhook-id.
 func (w *Worker) deliver(ctx context.Context, s store.WebhookSend) {
 	a := w.Attempt(ctx, s)
-	if err := w.cfg.Store.RecordWebhookAttempt(ctx, a); err != nil {
+	if !a.Delivered && ctx.Err() != nil {
+		return
+	}
+	if err := w.cfg.Store.RecordWebhookAttempt(context.WithoutCancel(ctx), a); err != nil {
 		if errors.Is(err, store.ErrLeaseLost) {
 			w.cfg.Logger.Warn("webhook delivery taken over by another worker", "delivery", s.DeliveryID)
 			return

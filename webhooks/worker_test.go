@@ -298,3 +298,27 @@ func TestConcurrencyPerEndpointIsBounded(t *testing.T) {
 		t.Errorf("%d attempts in flight to one endpoint, want at most %d", peak, perEndpoint)
 	}
 }
+
+func TestShutdownLeavesAnAttemptInFlightToBeSentAgain(t *testing.T) {
+	h := newHarness(t)
+	block := make(chan struct{})
+	rcv := newReceiver(t, func(int, http.ResponseWriter) { <-block })
+	t.Cleanup(func() { close(block) })
+	ep, _ := h.endpoint(rcv.srv.URL, lending.EventJourneySnapshot)
+	h.event(lending.EventJourneySnapshot, map[string]int{"n": 1})
+	w := New(Config{Store: h.st, Now: h.clock.Now, Tick: 20 * time.Millisecond, Timeout: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	waitFor(t, "the attempt to reach the receiver", func() bool { return len(rcv.requests()) == 1 })
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not return at shutdown while an attempt was in flight")
+	}
+	d := h.one(ep.ID)
+	if d.Status != store.DeliveryPending || !d.LastAttemptAt.IsZero() || d.Error != "" {
+		t.Errorf("delivery after shutdown = %+v, want pending with no attempt recorded (sent again after its lease)", d)
+	}
+}
