@@ -2,13 +2,17 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"prequal/lending"
+	"prequal/store"
+	"prequal/webhooks"
 )
 
 var webhookSecretPattern = regexp.MustCompile(`whsec_[A-Za-z0-9+/=]{40,}`)
@@ -118,4 +122,47 @@ func TestDeveloperManagesWebhookEndpoints(t *testing.T) {
 	if eps, _ := p.store.WebhookEndpoints(context.Background(), ""); len(eps) != 0 {
 		t.Errorf("%d endpoints after delete", len(eps))
 	}
+}
+
+// In production an endpoint must be https on a public host; the partner is
+// told why one is refused (the webhook package's guard, with a resolver that
+// sends a public-looking name to loopback).
+func TestProductionRefusesInternalWebhookEndpoints(t *testing.T) {
+	guard := webhooks.Guard{Production: true, Resolver: fixedResolver{
+		"hooks.acme.example":  netip.MustParseAddr("93.184.216.34"),
+		"rebind.acme.example": netip.MustParseAddr("127.0.0.1"),
+	}}
+	p := newTestPortal(t, func(c *Config) { c.Production = true; c.CheckWebhookURL = guard.CheckURL })
+	dev := p.partner("prod@acme.example")
+	partners, err := p.store.Partners(context.Background())
+	if err != nil || len(partners) != 1 {
+		t.Fatal(partners, err)
+	}
+	if _, err := p.store.ChangePartnerStatus(context.Background(), partners[0].ID, lending.PartnerApprove, store.AuditEntry{OfficerEmail: "admin@portal.example"}); err != nil {
+		t.Fatal(err)
+	}
+	for u, why := range map[string]string{
+		"https://rebind.acme.example/in": "resolves to 127.0.0.1",
+		"https://10.0.0.7/in":            "loopback, private, link-local, multicast or metadata",
+		"http://hooks.acme.example/in":   "https",
+	} {
+		resp, body := p.postForm(dev, "/developers/webhooks", url.Values{"url": {u}, "eventType": {lending.EventJourneySnapshot}})
+		msg := parse(t, body).Find(testid("webhook-endpoint-error")).Text()
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(msg, why) {
+			t.Errorf("%s: %d %q, want 422 saying %q", u, resp.StatusCode, msg, why)
+		}
+	}
+	resp, body := p.postForm(dev, "/developers/webhooks", url.Values{"url": {"https://hooks.acme.example/in"}, "eventType": {lending.EventJourneySnapshot}})
+	if resp.StatusCode != http.StatusOK || !webhookSecretPattern.MatchString(parse(t, body).Find(testid("webhook-secret")).Text()) {
+		t.Errorf("a public https endpoint: %d", resp.StatusCode)
+	}
+}
+
+type fixedResolver map[string]netip.Addr
+
+func (f fixedResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	if a, ok := f[host]; ok {
+		return []netip.Addr{a}, nil
+	}
+	return nil, errors.New("no such host")
 }
