@@ -67,6 +67,9 @@ func TestDeveloperManagesWebhookEndpoints(t *testing.T) {
 		t.Fatalf("deliveries after a test event: %d %q", d.Length(), d.Text())
 	}
 	deliveryID, _ := d.Attr("data-delivery-id")
+	if m, err := metricsText(context.Background(), p.store); err != nil || !strings.Contains(string(m), `portal_webhook_deliveries{status="pending"} 1`) {
+		t.Errorf("/metrics lacks the pending delivery (%v):\n%s", err, m)
+	}
 
 	// Rotation: a new secret, the previous one signed with for 24 h.
 	_, body = p.postForm(dev, "/developers/webhooks/"+epID+"/rotate", nil)
