@@ -166,7 +166,7 @@ func DeveloperWebhooks(v WebhooksSection) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if v.Form.Active {
+		if v.Form.Active || v.Form.Error != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<form method=\"post\" action=\"/developers/webhooks\" class=\"card\" data-testid=\"webhook-endpoint-form\" novalidate><h3>Add an endpoint</h3>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
