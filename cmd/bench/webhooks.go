@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +19,7 @@ import (
 // path's throughput (issue 16).
 const targetWebhookSlowdown = 0.10
 
-// webhookFigures is figure 5: partner webhook deliveries per second to a
+// webhookFigures is figure 6: partner webhook deliveries per second to a
 // local receiver, then the borrower's poll and submit throughput without and
 // with a delivery backlog draining in the same portal.
 func (b *bench) webhookFigures(ctx context.Context) error {
@@ -58,7 +55,7 @@ func (b *bench) webhookFigures(ctx context.Context) error {
 		})
 	}
 
-	// 5a: a backlog of events, delivered as fast as the worker goes.
+	// 6a: a backlog of events, delivered as fast as the worker goes.
 	const backlog = 3000
 	if err := addEvents(backlog); err != nil {
 		return err
@@ -67,10 +64,10 @@ func (b *bench) webhookFigures(ctx context.Context) error {
 		return err
 	}
 	rate := rcv.rate()
-	b.add(figure{num: "5a", what: "webhook deliveries to a local receiver (one endpoint, signed, recorded)",
+	b.add(figure{num: "6a", what: "webhook deliveries to a local receiver (one endpoint, signed, recorded)",
 		value: fmt.Sprintf("%s events/s (%d events)", thousands(rate), backlog), target: "none (information)", info: true})
 
-	// 5b–5e: the borrower path alone, then with a backlog that lasts the run.
+	// 6b, 6c: the borrower path alone, then with a backlog that lasts the run.
 	conns := b.o.connections
 	client := newClient(conns)
 	brs, ids, err := b.borrowers(ctx, p.URL, client, conns, min(conns, 16), stage.ScenarioTimeout)
@@ -100,7 +97,7 @@ func (b *bench) webhookFigures(ctx context.Context) error {
 	for _, m := range []struct {
 		num, name string
 		run       func() stats
-	}{{"5b", "status poll", poll}, {"5c", "form submits", submit}} {
+	}{{"6b", "status poll", poll}, {"6c", "form submits", submit}} {
 		// Alone, loaded, alone again: the baseline is the mean of the two
 		// alone runs, so a drift of the machine (or of the database's size)
 		// during the three does not count as the webhooks' doing.
@@ -161,7 +158,7 @@ func fannedOut(ctx context.Context, st *store.Store, n int64) error {
 	}
 }
 
-// hookReceiver is the local webhook receiver of figure 5: it answers 204 and
+// hookReceiver is the local webhook receiver of figure 6: it answers 204 and
 // counts deliveries, and when the first and last arrived.
 type hookReceiver struct {
 	srv          *http.Server
@@ -249,23 +246,4 @@ feed:
 		err = <-errs
 	}
 	return err
-}
-
-// openPortalStore opens the database of a bench portal with its stage data key.
-func openPortalStore(ctx context.Context, dataDir string) (*store.Store, error) {
-	var secrets struct {
-		DataKey string `json:"dataKey"`
-	}
-	raw, err := os.ReadFile(filepath.Join(dataDir, "stage-secrets.json"))
-	if err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(raw, &secrets); err != nil {
-		return nil, err
-	}
-	key, err := decodeKey(secrets.DataKey)
-	if err != nil {
-		return nil, err
-	}
-	return store.Open(ctx, filepath.Join(dataDir, "portal.db"), key)
 }
