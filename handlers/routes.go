@@ -69,7 +69,7 @@ func (s *Server) routes(e *echo.Echo) {
 	dev.POST("/keys/:id/rotate", s.developersRotateKey)
 	dev.POST("/keys/:id/revoke", s.developersRevokeKey)
 	dev.POST("/webhooks", s.developersCreateWebhook)
-	dev.GET("/webhooks/:id", s.developersWebhook)
+	get(dev, "/webhooks/:id", s.developersWebhook)
 	dev.POST("/webhooks/:id/test", s.developersWebhookTest)
 	dev.POST("/webhooks/:id/rotate", s.developersWebhookRotate)
 	dev.POST("/webhooks/:id/delete", s.developersWebhookDelete)
@@ -120,8 +120,8 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/api-keys/:id/revoke", s.adminRevokeAPIKey, manageKeys)
 	get(admin, "/partners", s.adminPartners, manageKeys)
 	admin.POST("/partners/:id/:action", s.adminPartnerAction, manageKeys)
-	admin.GET("/webhooks", s.adminWebhooks, manageKeys)
-	admin.GET("/webhooks/:id", s.adminWebhook, manageKeys)
+	get(admin, "/webhooks", s.adminWebhooks, manageKeys)
+	get(admin, "/webhooks/:id", s.adminWebhook, manageKeys)
 }
 
 // mountSandbox serves the embedded stage platform at /sandbox (stage only),
