@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -65,6 +66,13 @@ type Config struct {
 	// HeadlessTTL is how long headless borrower session and refresh tokens
 	// live (zero: the API's defaults).
 	HeadlessTTL store.HeadlessTTL
+	// CheckWebhookURL validates a partner's webhook endpoint URL when it is
+	// saved (the webhook package's Guard: https in production, and no internal
+	// addresses); nil checks its form only (lending.ParseWebhookURL).
+	CheckWebhookURL func(ctx context.Context, url string) error
+	// WakeWebhooks, when set, makes the webhook worker look for deliveries now
+	// (after a test event or a replay). It must not block.
+	WakeWebhooks func()
 }
 
 // Server holds the handlers' dependencies.
