@@ -73,6 +73,9 @@ const (
 	rateCreditApplications rateGroup = "credit-applications"
 	// rateLineOfCredit is seed 004's Line-of-Credit applications API.
 	rateLineOfCredit rateGroup = "applications"
+	// rateJourneys: headless journeys, per partner key for sessions and per
+	// borrower (KeyID borrower:…) for the runtime routes.
+	rateJourneys rateGroup = "journeys"
 )
 
 // rateLimit counts the principal's request against its key's budget in group
