@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -35,23 +34,13 @@ func TestCreateAPIKeyAndLookUp(t *testing.T) {
 			t.Errorf("APIKeyBySecret(%.12q…) error = %v, want ErrNotFound", wrong, err)
 		}
 	}
-	// Only the hash is stored: the secret appears nowhere in the database files.
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var all []byte
-	for _, f := range []string{path, path + "-wal"} {
-		b, err := os.ReadFile(f)
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-		all = append(all, b...)
-	}
+	// Only the hash is stored: the secret appears nowhere in the database.
+	all := storedBytes(t, s, path)
 	if !bytes.Contains(all, []byte(hashAPIKey(secret))) {
-		t.Fatal("the key's hash is not in the database files: this check reads the wrong files")
+		t.Fatal("the key's hash is not in the database's bytes: this check reads the wrong place")
 	}
 	if bytes.Contains(all, []byte(secret[apiKeyPrefixLen:])) {
-		t.Error("the database files contain the API key secret")
+		t.Error("the database contains the API key secret")
 	}
 }
 
@@ -225,11 +214,7 @@ func TestAPIKeyFinderSeesAnotherProcessWithinTTL(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	s.SetClock(func() time.Time { return now })
-	other, err := Open(ctx, path, testDataKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := openAgain(t, path)
 
 	finder := NewAPIKeyFinder(s)
 	k, secret, err := other.CreateAPIKey(ctx, "acme", AuditEntry{})

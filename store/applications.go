@@ -79,7 +79,7 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 		if err != nil {
 			return err
 		}
-		// The four consents in one statement, in the form's order (rowid keeps it).
+		// The four consents in one statement (Consents lists them in the form's order).
 		var consentArgs []any
 		for _, c := range []struct {
 			kind    string
@@ -137,13 +137,13 @@ func screeningFacts(ctx context.Context, tx *sql.Tx, fingerprint string, a lendi
 		return f, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications
-		WHERE email = ? AND created_at_ms >= ? LIMIT ?)`,
+		WHERE email = ? AND created_at_ms >= ? LIMIT ?) AS recent`,
 		a.Email, hourAgo, lending.MaxApplicationsPerEmailPerHour).Scan(&f.ApplicationsFromEmailLastHour); err != nil {
 		return f, err
 	}
 	if ip != "" {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications
-			WHERE client_ip = ? AND created_at_ms >= ? LIMIT ?)`,
+			WHERE client_ip = ? AND created_at_ms >= ? LIMIT ?) AS recent`,
 			ip, hourAgo, lending.MaxApplicationsPerIPPerHour).Scan(&f.ApplicationsFromIPLastHour); err != nil {
 			return f, err
 		}
@@ -250,10 +250,12 @@ type Consent struct {
 	IP, UserAgent     string
 }
 
-// Consents returns the consent evidence of an application.
+// Consents returns the consent evidence of an application, in the form's order.
 func (s *Store) Consents(ctx context.Context, applicationID string) ([]Consent, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT kind, text_version, granted, at_ms, ip, user_agent
-		FROM consents WHERE application_id = ? ORDER BY rowid`, applicationID)
+		FROM consents WHERE application_id = ?
+		ORDER BY CASE kind WHEN ? THEN 1 WHEN ? THEN 2 WHEN ? THEN 3 WHEN ? THEN 4 ELSE 5 END, kind`,
+		applicationID, lending.ConsentSoftPull, lending.ConsentTerms, lending.ConsentEsign, lending.ConsentTcpa)
 	if err != nil {
 		return nil, fmt.Errorf("store.Consents: %w", err)
 	}

@@ -150,8 +150,9 @@ func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_uuid = ?,
 			lead_submitted_at_ms = coalesce(lead_submitted_at_ms, ?), next_poll_at_ms = ?,
-			lead_deadline_ms = max(lead_deadline_ms, ?), updated_at_ms = ? WHERE id = ?`,
-			in.UUID, ms(now), nextPoll, ms(in.Deadline), ms(now), in.Job.ApplicationID); err != nil {
+			lead_deadline_ms = CASE WHEN lead_deadline_ms < ? THEN ? ELSE lead_deadline_ms END,
+			updated_at_ms = ? WHERE id = ?`,
+			in.UUID, ms(now), nextPoll, ms(in.Deadline), ms(in.Deadline), ms(now), in.Job.ApplicationID); err != nil {
 			return err
 		}
 		if changed {
