@@ -27,48 +27,67 @@ type NewApplication struct {
 // CreateApplication stores an application, its consent evidence, its submit job
 // (unless screening holds it for manual review) and an event, in one transaction.
 // The same idempotency key from the same session returns the application that key
-// created before, with created=false.
+// created before, with created=false — also when the two submits race each
+// other on two instances.
+//
+// On PostgreSQL it runs READ COMMITTED, the hottest write of all: the
+// idempotency key is settled by the unique index (ON CONFLICT DO NOTHING), and
+// the screening counts are read under advisory locks on the applicant's SSN
+// fingerprint, email and IP, so two instances screening the same person at once
+// take turns (and applications of different people do not wait for each other).
 func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app lending.Application, created bool, err error) {
 	now := s.now().UTC()
-	id := NewID()
+	newID := NewID()
 	a := in.Applicant
 	// Sealing and fingerprinting need nothing from the database: done before the
 	// transaction, they keep the single writer's time per application short.
-	sealedSSN, fingerprint := s.sealer.Seal([]byte(a.SSN), []byte(id)), s.sealer.Fingerprint(a.SSN)
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		var existingID, existingSession string
-		err := s.txQueryRow(ctx, tx,
-			`SELECT id, session_id FROM applications WHERE idempotency_key = ?`, in.IdempotencyKey,
-		).Scan(&existingID, &existingSession)
-		switch {
-		case err == nil:
+	sealedSSN, fingerprint := s.sealer.Seal([]byte(a.SSN), []byte(newID)), s.sealer.Fingerprint(a.SSN)
+	var id string
+	err = s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
+		existing := func() error {
+			var existingID, existingSession string
+			err := s.txQueryRow(ctx, tx,
+				`SELECT id, session_id FROM applications WHERE idempotency_key = ?`, in.IdempotencyKey,
+			).Scan(&existingID, &existingSession)
+			if err != nil {
+				return err
+			}
 			if existingSession != in.SessionID {
 				return ErrIdempotencyKeyReused
 			}
 			id, created = existingID, false
 			return nil
-		case !errors.Is(err, sql.ErrNoRows):
+		}
+		if err := existing(); !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 
+		locks := []string{"ssn " + fingerprint}
+		if !in.IsTest {
+			locks = append(locks, "email "+a.Email, "ip "+in.ClientIP)
+		}
+		if err := s.lockKeys(ctx, tx, locks...); err != nil {
+			return err
+		}
 		facts, err := screeningFacts(ctx, tx, fingerprint, a, in.ClientIP, in.IsTest, now)
 		if err != nil {
 			return err
 		}
-		created = true
+		id, created = newID, true
 		hits := lending.Screen(facts)
 		review := lending.ReviewPending
 		if len(hits) > 0 {
 			review = lending.ReviewManualReview
 		}
 
-		_, err = s.txExec(ctx, tx, `INSERT INTO applications (
+		res, err := s.txExec(ctx, tx, `INSERT INTO applications (
 			id, session_id, idempotency_key, correlation_id, partner_lead_id, is_test, created_at_ms, updated_at_ms,
 			requested_amount_cents, loan_purpose, first_name, last_name, email, phone, dob,
 			ssn_sealed, ssn_last4, ssn_fingerprint, street, unit, city, state, zipcode,
 			employment_status, income_yearly_cents, housing_type, housing_monthly_cents, credit_rating, client_ip,
 			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms
-		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?)`,
+		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?)
+		ON CONFLICT (idempotency_key) DO NOTHING`,
 			id, in.SessionID, in.IdempotencyKey, NewID(), "pl_"+NewID(), in.IsTest, ms(now), ms(now),
 			int64(a.RequestedAmount), a.LoanPurpose, a.FirstName, a.LastName, a.Email, a.Phone, a.DOB.Format(time.DateOnly),
 			sealedSSN, a.SSNLast4(), fingerprint,
@@ -78,6 +97,13 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 		)
 		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			// Another instance stored this key since the first look (the insert
+			// waited for its commit): its application is the answer.
+			return existing()
 		}
 		// The four consents in one statement (Consents lists them in the form's order).
 		var consentArgs []any

@@ -37,15 +37,22 @@ type dialect struct {
 	name     string
 	postgres bool
 	// skipLocked ends a SELECT that claims rows for the transaction's own work
-	// (jobs, polls, timeouts): on PostgreSQL the rows are locked and rows that
-	// another instance holds are skipped, so two instances never take the same
-	// row; SQLite's one writer already excludes everyone else.
+	// (jobs, polls, timeouts; FOR UPDATE SKIP LOCKED): on PostgreSQL the rows are
+	// locked and rows that another instance holds are skipped, so two instances
+	// never take the same row; SQLite's one writer already excludes everyone else.
 	skipLocked string
+	// forUpdate ends a SELECT of the row a READ COMMITTED write then changes
+	// (inTxReadCommitted): PostgreSQL locks it until the commit, so the values
+	// read are still true when the write decides from them. (NO KEY: the row's
+	// key is not changed, so rows referring to it, such as events, may still be
+	// added meanwhile.)
+	forUpdate string
 }
 
 var (
 	sqliteDialect   = dialect{name: "sqlite"}
-	postgresDialect = dialect{name: "postgres", postgres: true, skipLocked: " FOR UPDATE SKIP LOCKED"}
+	postgresDialect = dialect{name: "postgres", postgres: true,
+		skipLocked: " FOR NO KEY UPDATE SKIP LOCKED", forUpdate: " FOR NO KEY UPDATE"}
 )
 
 // Dialect names the database the store runs on: "sqlite" or "postgres".

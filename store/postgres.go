@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -88,7 +89,7 @@ func (s *Store) migratePostgres(ctx context.Context) error {
 	db := stdlib.OpenDB(*s.pg.config)
 	defer db.Close()
 	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Postgres,
-		goose.WithSessionLocker(pgMigrationLock{}))
+		goose.WithSessionLocker(pgMigrationLock{}), goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("store.Migrate: %w", err)
 	}
@@ -176,6 +177,31 @@ func (s *Store) pgTx(ctx context.Context, dur durability, opts *sql.TxOptions, f
 func retryableConflict(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && (pgErr.Code == "40001" || pgErr.Code == "40P01")
+}
+
+// uniqueViolation reports whether PostgreSQL refused a row for a duplicate key
+// (23505): what a concurrent insert by another instance looks like to a write
+// that checked first. (On SQLite the one writer makes the check enough.)
+func uniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505"
+}
+
+// lockKeys holds PostgreSQL advisory locks named by keys until tx ends, taken
+// in one order so two writers wanting overlapping keys never deadlock: a READ
+// COMMITTED write that counts rows and then adds one (screening) takes its
+// turn with the others counting the same rows. SQLite's one writer needs none.
+func (s *Store) lockKeys(ctx context.Context, tx *sql.Tx, keys ...string) error {
+	if !s.d.postgres {
+		return nil
+	}
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`, k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // announce tells every instance, when tx commits, that topic changed (NOTIFY is

@@ -133,11 +133,13 @@ func Open(ctx context.Context, path string, dataKey []byte) (*Store, error) {
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
 // Migrate applies the embedded goose migrations of the store's database.
+// Migrations may arrive out of order: each branch of the project numbers its
+// own in a range of its own, and they land in any order.
 func (s *Store) Migrate(ctx context.Context) error {
 	if s.d.postgres {
 		return s.migratePostgres(ctx)
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, migrations.FS)
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("store.Migrate: %w", err)
 	}

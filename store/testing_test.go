@@ -40,8 +40,8 @@ const pgTestParallel = 8
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code := m.Run()
 	pgTestURL = os.Getenv("PORTAL_TEST_DATABASE_URL")
+	code := m.Run()
 	switch {
 	case pgTestURL != "":
 		cfg, err := pgx.ParseConfig(pgTestURL)
