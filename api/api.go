@@ -17,6 +17,9 @@ type Config struct {
 	Recorder UsageRecorder
 	// Limits are the per-key rate limits (zero: the seed's).
 	Limits Limits
+	// Limiter counts requests against Limits; nil counts them in this process's
+	// memory (one instance). Several instances share store.RateLimiter.
+	Limiter RateLimiter
 	// Production refuses the seed's public demo key.
 	Production bool
 	Now        func() time.Time // nil: time.Now
@@ -28,7 +31,7 @@ type API struct {
 	keys        KeyFinder
 	stats       UsageReader
 	usage       UsageRecorder
-	limiter     *rateLimiter
+	limiter     RateLimiter
 	limits      Limits
 	demoAllowed bool
 	demo        demoResponses
@@ -43,9 +46,12 @@ func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Limiter == nil {
+		cfg.Limiter = newRateLimiter(cfg.Now)
+	}
 	return &API{
 		keys: cfg.Keys, stats: cfg.Usage, usage: cfg.Recorder,
-		limiter: newRateLimiter(cfg.Now), limits: cfg.Limits.withDefaults(),
+		limiter: cfg.Limiter, limits: cfg.Limits.withDefaults(),
 		demoAllowed: !cfg.Production, demo: newDemoResponses(), log: cfg.Logger,
 	}
 }

@@ -95,9 +95,12 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if caller.demo {
 			limit = a.limits.DemoKeyPerMinute
 		}
-		d := a.limiter.take(caller.rateKey(), limit)
-		d.setHeaders(c)
-		if !d.allowed {
+		d, err := a.limiter.Take(c.Request().Context(), caller.rateKey(), limit, rateWindow)
+		if err != nil {
+			return fmt.Errorf("api: rate limit: %w", err)
+		}
+		setRateHeaders(c, d)
+		if !d.Allowed {
 			return echo.NewHTTPError(http.StatusTooManyRequests)
 		}
 		c.Set(apiCallerKey, caller)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"prequal/store"
 )
 
 // Rate limits of the Credit Decision API (seed 002, "Rate limits").
@@ -34,10 +37,18 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// RateLimiter counts one request of a key against its limit per window. Config
+// leaves it nil for one portal process (the counts live in its memory); several
+// instances on one PostgreSQL database share store.RateLimiter's, so a key's
+// limit holds across them.
+type RateLimiter interface {
+	Take(ctx context.Context, key string, limit int, window time.Duration) (store.RateDecision, error)
+}
+
 // rateLimiter counts requests per key in fixed one-minute windows, each starting
 // at the key's first request after the previous window ended. It lives in memory:
 // right for one portal process. With several instances behind a load balancer
-// each would allow the full limit, so the counters would move to a shared store.
+// each would allow the full limit: they use store.RateLimiter instead.
 type rateLimiter struct {
 	now       func() time.Time
 	mu        sync.Mutex
@@ -50,36 +61,28 @@ type rateCount struct {
 	count int
 }
 
-// rateDecision is the outcome of one request against its key's limit.
-type rateDecision struct {
-	allowed   bool
-	limit     int
-	remaining int
-	reset     time.Duration // until the window ends
-}
-
 func newRateLimiter(now func() time.Time) *rateLimiter {
 	return &rateLimiter{now: now, windows: map[string]*rateCount{}}
 }
 
-// take counts one request for key against limit.
-func (l *rateLimiter) take(key string, limit int) rateDecision {
+// Take counts one request for key against limit per window.
+func (l *rateLimiter) Take(_ context.Context, key string, limit int, window time.Duration) (store.RateDecision, error) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.sweep(now)
 	w := l.windows[key]
 	if w == nil || !now.Before(w.end) {
-		w = &rateCount{end: now.Add(rateWindow)}
+		w = &rateCount{end: now.Add(window)}
 		l.windows[key] = w
 	}
-	d := rateDecision{limit: limit, reset: w.end.Sub(now)}
+	d := store.RateDecision{Limit: limit, Reset: w.end.Sub(now)}
 	if w.count >= limit {
-		return d
+		return d, nil
 	}
 	w.count++
-	d.allowed, d.remaining = true, limit-w.count
-	return d
+	d.Allowed, d.Remaining = true, limit-w.count
+	return d, nil
 }
 
 // sweep drops ended windows once a window, so keys that went quiet (rotated,
@@ -100,13 +103,13 @@ func (l *rateLimiter) sweep(now time.Time) {
 // are whole seconds, rounded up so a client waiting that long finds a new window.
 // Every API response sets them, so they are assigned under their canonical
 // names, from one backing array, rather than one Header.Set each.
-func (d rateDecision) setHeaders(c echo.Context) {
+func setRateHeaders(c echo.Context, d store.RateDecision) {
 	h := c.Response().Header()
-	v := []string{strconv.Itoa(d.limit), strconv.Itoa(d.remaining), strconv.Itoa(int(math.Ceil(d.reset.Seconds())))}
+	v := []string{strconv.Itoa(d.Limit), strconv.Itoa(d.Remaining), strconv.Itoa(int(math.Ceil(d.Reset.Seconds())))}
 	h[headerRateLimitLimit] = v[0:1:1]
 	h[headerRateLimitRemaining] = v[1:2:2]
 	h[headerRateLimitReset] = v[2:3:3]
-	if !d.allowed {
+	if !d.Allowed {
 		h[headerRetryAfter] = v[2:3:3]
 	}
 }

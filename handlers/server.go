@@ -38,6 +38,9 @@ type Config struct {
 	Now            func() time.Time
 	// APILimits are the JSON API's per-key rate limits (zero: the seed's).
 	APILimits api.Limits
+	// APILimiter counts API requests against APILimits; nil counts them in this
+	// process's memory (api.Config.Limiter).
+	APILimiter api.RateLimiter
 	// WakeWorker, when set, is called after a borrower's action queued a lead
 	// submission (a new application, a retry), so the worker sends it now
 	// instead of at its next tick. It must not block.
@@ -86,7 +89,7 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, store: st, sessions: cs, sessionIDs: newSessionCache(), now: cfg.Now}
 	s.api = api.New(api.Config{
 		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st),
-		Limits: cfg.APILimits, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
+		Limits: cfg.APILimits, Limiter: cfg.APILimiter, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
 	})
 
 	e := echo.New()

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"prequal/api"
 	"prequal/handlers"
 	"prequal/platform"
 	"prequal/sandbox"
@@ -103,6 +104,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		WebhookSecrets:    cfg.webhookSecrets,
 		Logger:            log,
 		WakeWorker:        a.worker.Wake,
+		APILimiter:        apiLimiter(st),
 	}, st)
 	if err != nil {
 		a.close()
@@ -111,6 +113,16 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	mux.Handle("/", e)
 	a.handler = mux
 	return a, nil
+}
+
+// apiLimiter is what counts the JSON API's requests against their key's limit:
+// on PostgreSQL, counts shared by every instance on the database; on SQLite
+// (one process) nil, the API's own counts in memory.
+func apiLimiter(st *store.Store) api.RateLimiter {
+	if st.Dialect() == "postgres" {
+		return store.NewRateLimiter(st)
+	}
+	return nil
 }
 
 // platformTransport keeps as many idle connections to the platform as the
@@ -237,7 +249,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintln(stdout, "migrations applied to", cfg.dbPath())
+	fmt.Fprintln(stdout, "migrations applied to", cfg.dbName())
 	return nil
 }
 
