@@ -64,15 +64,22 @@ browser: ## make sure Debian's chromium is there (installed under CI=true)
 
 .PHONY: test
 test: deps check-generated lint browser ## everything CI checks: unit, handler, store and browser tests, generated code, vet, fmt
+	@if [ -z "$${PORTAL_TEST_DATABASE_URL:-}" ]; then \
+		echo "PORTAL_TEST_DATABASE_URL is not set: skipping the PostgreSQL half (store tests on PostgreSQL, two instances on one database); 'make test-postgres' or .ci/run runs it"; \
+	fi
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+.PHONY: test-postgres
+test-postgres: ## make test with a throwaway PostgreSQL server (Debian's postgresql), as CI runs it
+	.ci/with-postgres $(MAKE) test
 
 .PHONY: test-browser
 test-browser: deps browser ## only the browser tests (headless chromium)
 	$(GO) test -count=1 -timeout 8m -run 'Browser' -v ./cmd/portal/
 
 .PHONY: bench
-bench: deps ## benchmarks: the portal under load next to bare Echo (writes BENCHMARKS.md, ~3 min), then the Go benchmarks
-	$(GO) run ./cmd/bench
+bench: deps ## benchmarks: the portal under load next to bare Echo, on SQLite and PostgreSQL (writes BENCHMARKS.md, ~5 min), then the Go benchmarks
+	PORTAL_PG_FSYNC=on .ci/with-postgres $(GO) run ./cmd/bench
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 5m ./api/ ./handlers/ ./store/
 
 .PHONY: clean
