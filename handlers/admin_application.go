@@ -22,7 +22,7 @@ var doneMessages = map[string]string{
 	string(lending.OfficerCancel):       "The application is canceled. The borrower sees it as closed.",
 	string(lending.OfficerUnlockOffers): "Offers unlocked: the borrower can choose again.",
 	"approved":                          "Approved: the application is being submitted to the platform.",
-	"denied":                            "Denied: the borrower now sees the notice of action taken with your reasons.",
+	"denied":                            "Denied: the borrower now sees the notice of action taken with your reasons, and it is on its way by email.",
 }
 
 // adminApp loads the application named in the path (404 for a malformed id).
@@ -58,6 +58,14 @@ func (s *Server) detailView(c echo.Context, app lending.Application) (views.Appl
 	}
 	if v.Events, err = s.store.Events(ctx, app.ID); err != nil {
 		return v, err
+	}
+	mails, err := s.store.Mails(ctx, app.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, m := range mails {
+		v.Mails = append(v.Mails, views.MailRow{Kind: m.Kind, Status: m.Status, Subject: m.Subject, Attempts: m.Attempts,
+			CreatedAt: m.CreatedAt, SentAt: m.SentAt, NextTryAt: m.NextTryAt, LastError: m.LastError})
 	}
 	v.HeldBecause = heldBecause(v.Events)
 	for _, a := range officerActions {

@@ -226,8 +226,12 @@ func TestReviewDecisions(t *testing.T) {
 	}
 	denied := p.app(toDeny.ID)
 	if got := strings.Join(denied.Review.DenialReasonTexts(), "|"); got != "Unable to verify income|Documents did not match" ||
-		denied.Review.DecidedAt.IsZero() || denied.Review.NoticeSentAt.IsZero() || denied.Review.DecidedBy != "olive@bank.example" {
-		t.Errorf("denied review %+v", denied.Review)
+		denied.Review.DecidedAt.IsZero() || !denied.Review.NoticeSentAt.IsZero() || denied.Review.DecidedBy != "olive@bank.example" {
+		t.Errorf("denied review %+v (the notice's time is set when its email is sent)", denied.Review)
+	}
+	if mails, err := p.store.Mails(context.Background(), toDeny.ID); err != nil || len(mails) == 0 ||
+		mails[len(mails)-1].Kind != lending.MailDenied || mails[len(mails)-1].Status != lending.MailQueued {
+		t.Errorf("the denial's notice is not queued by email: %+v (%v)", mails, err)
 	}
 	if j, next := denied.Journey(); j != lending.JourneyRejected || next != lending.ActionReviewNotice {
 		t.Errorf("the borrower sees %s/%s", j, next)

@@ -287,7 +287,7 @@ func TestMetricsCountsApplicationsWithoutPII(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("/metrics: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	for _, want := range []string{`portal_applications{lead_status="created"} 1`, `portal_applications_review{review_status="Pending"} 1`, "portal_goroutines "} {
+	for _, want := range []string{`portal_applications{lead_status="created"} 1`, `portal_applications_review{review_status="Pending"} 1`, `portal_mail_outbox{status="queued"} 1`, `portal_mail_outbox{status="sent"} 0`, "portal_goroutines "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}

@@ -25,6 +25,10 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/applications/:id/status", s.applicationStatus)
 	e.POST("/applications/:id/offers/:productId/select", s.selectOffer)
 	e.POST("/applications/:id/retry", s.retryApplication)
+	e.GET("/resume", s.resumeForm)
+	e.POST("/resume", s.resumeRequest)
+	e.GET("/resume/:token", s.resumeOpen)
+	e.POST("/resume/:token", s.resumeRedeem)
 
 	// platform
 	e.POST("/callbacks/platform/:token", s.platformCallback)
@@ -42,6 +46,11 @@ func (s *Server) routes(e *echo.Echo) {
 		e.POST("/qa/controls", s.qaSetControls)
 		e.POST("/qa/controls/reset", s.qaResetControls)
 		e.GET("/qa/applications/:id", s.qaApplication)
+		e.GET("/qa/mail", s.qaMailPage)
+		e.GET("/qa/mail.json", s.qaMailList)
+		e.POST("/qa/mail/controls", s.qaMailControls)
+		e.GET("/qa/mail/:id", s.qaMailMessage)
+		e.GET("/qa/mail/:id/html", s.qaMailHTML)
 	}
 
 	// admin: loan officers. Sign-in is open; everything else needs a live officer

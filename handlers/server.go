@@ -42,9 +42,14 @@ type Config struct {
 	// process's memory (api.Config.Limiter).
 	APILimiter api.RateLimiter
 	// WakeWorker, when set, is called after a borrower's action queued a lead
-	// submission (a new application, a retry), so the worker sends it now
-	// instead of at its next tick. It must not block.
+	// submission or an email (a new application, a retry, a resume link), so the
+	// worker sends it now instead of at its next tick. It must not block.
 	WakeWorker func()
+	// MailCatcher is the stage mail catcher behind /qa/mail; nil when mail goes
+	// to a relay (PORTAL_SMTP_URL) or in production.
+	MailCatcher MailCatcher
+	// MailRelay names where borrower email goes, without credentials.
+	MailRelay string
 }
 
 // Server holds the handlers' dependencies.

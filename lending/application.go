@@ -31,6 +31,9 @@ type Application struct {
 	HousingMonthly   Cents
 	CreditRating     string
 	ClientIP         string
+	// EmailConfirmedAt is when the borrower first opened a resume link sent to
+	// Email (zero: not confirmed).
+	EmailConfirmedAt time.Time
 
 	Lead   Lead
 	Review Review
@@ -70,7 +73,7 @@ type Review struct {
 	Status       ReviewStatus
 	SubmittedAt  time.Time
 	DecidedAt    time.Time
-	NoticeSentAt time.Time // when the portal's notice of action taken became visible to the borrower
+	NoticeSentAt time.Time // when the notice of action taken was emailed (seed 004's adverse_action_notice_time)
 
 	Reasons   []string // adverse action reason codes of a denial (AdverseReasons), in the officer's order
 	OtherText string   // the officer's words for AdverseReasonOther
@@ -124,6 +127,10 @@ const (
 	EventReviewDecided       = "review_decided"
 	EventOfficerAction       = "officer_action"
 	EventPIIRevealed         = "pii_revealed"
+	EventEmailSent           = "email_sent"
+	EventEmailFailed         = "email_failed"
+	EventEmailSkipped        = "email_skipped"
+	EventResumeLinkUsed      = "resume_link_used"
 )
 
 // Event sources: who or what caused an event.

@@ -71,7 +71,7 @@ func (f ApplicationForm) Validate(today time.Time) (Applicant, FieldErrors) {
 		LoanPurpose:      f[FieldLoanPurpose],
 		FirstName:        cleanName(f[FieldFirstName]),
 		LastName:         cleanName(f[FieldLastName]),
-		Email:            strings.ToLower(strings.TrimSpace(f[FieldEmail])),
+		Email:            NormalizeEmail(f[FieldEmail]),
 		Phone:            digitsOnly(f[FieldPhone]),
 		SSN:              digitsOnly(f[FieldSSN]),
 		Street:           strings.TrimSpace(f[FieldStreet]),

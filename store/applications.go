@@ -25,7 +25,8 @@ type NewApplication struct {
 }
 
 // CreateApplication stores an application, its consent evidence, its submit job
-// (unless screening holds it for manual review) and an event, in one transaction.
+// (unless screening holds it for manual review), the "application received"
+// email with its resume link, and an event, in one transaction.
 // The same idempotency key from the same session returns the application that key
 // created before, with created=false — also when the two submits race each
 // other on two instances.
@@ -125,6 +126,9 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 			StatusTo: string(lending.LeadCreated)}); err != nil {
 			return err
 		}
+		if err := s.enqueueMail(ctx, tx, id, a.Email, lending.MailReceived, "", now); err != nil {
+			return err
+		}
 		if len(hits) > 0 {
 			detail := ""
 			for i, h := range hits {
@@ -185,7 +189,7 @@ const applicationColumns = `id, correlation_id, partner_lead_id, is_test, create
 	lead_deadline_ms, last_callback_at_ms, submit_error, coalesce(adverse_action_notice, ''),
 	coalesce(selected_product_id, ''), selected_at_ms,
 	review_status, review_submitted_at_ms, review_decided_at_ms, notice_sent_at_ms,
-	review_reasons, review_other_text, review_decided_by, review_note`
+	review_reasons, review_other_text, review_decided_by, review_note, email_confirmed_at_ms`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -197,6 +201,7 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 		dob, leadStatus, review, reasons            string
 		submitted, terminal, lastCallback, selected sql.NullInt64
 		reviewSubmitted, reviewDecided, noticeSent  sql.NullInt64
+		emailConfirmed                              sql.NullInt64
 	)
 	err := row.Scan(&a.ID, &a.CorrelationID, &a.PartnerLeadID, &a.IsTest, &createdMS, &updatedMS,
 		&amount, &a.LoanPurpose, &a.FirstName, &a.LastName, &a.Email, &a.Phone, &dob, &a.SSNLast4,
@@ -206,7 +211,7 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 		&deadlineMS, &lastCallback, &a.Lead.SubmitError, &a.Lead.AdverseActionNotice,
 		&a.Lead.SelectedProductID, &selected,
 		&review, &reviewSubmitted, &reviewDecided, &noticeSent,
-		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note)
+		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note, &emailConfirmed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}
@@ -222,6 +227,7 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 	a.Review.Status = lending.ReviewStatus(review)
 	a.Review.SubmittedAt, a.Review.DecidedAt, a.Review.NoticeSentAt = fromNullMS(reviewSubmitted), fromNullMS(reviewDecided), fromNullMS(noticeSent)
 	a.Review.Reasons = splitReasons(reasons)
+	a.EmailConfirmedAt = fromNullMS(emailConfirmed)
 	return a, nil
 }
 
@@ -234,11 +240,17 @@ func (s *Store) Application(ctx context.Context, id string) (lending.Application
 	return a, nil
 }
 
+// boundToSession is the condition "the application is bound to the borrower
+// session" (arguments: the session id twice): the session it was created in, or
+// one a resume link bound it to (RedeemResumeToken).
+const boundToSession = `(session_id = ? OR EXISTS (SELECT 1 FROM application_sessions b
+	WHERE b.application_id = applications.id AND b.session_id = ?))`
+
 // ApplicationForSession returns the application only when it is bound to the
 // borrower session; any other session gets ErrNotFound, as if it did not exist.
 func (s *Store) ApplicationForSession(ctx context.Context, id, sessionID string) (lending.Application, error) {
 	a, err := scanApplication(s.readRow(ctx,
-		`SELECT `+applicationColumns+` FROM applications WHERE id = ? AND session_id = ?`, id, sessionID))
+		`SELECT `+applicationColumns+` FROM applications WHERE id = ? AND `+boundToSession, id, sessionID, sessionID))
 	if err != nil {
 		return a, fmt.Errorf("store.ApplicationForSession: %w", err)
 	}
@@ -249,7 +261,8 @@ func (s *Store) ApplicationForSession(ctx context.Context, id, sessionID string)
 // borrower who closed the tab finds their way back.
 func (s *Store) ApplicationsForSession(ctx context.Context, sessionID string, limit int) ([]lending.Application, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+applicationColumns+` FROM applications
-		WHERE session_id = ? ORDER BY created_at_ms DESC LIMIT ?`, sessionID, limit)
+		WHERE session_id = ? OR id IN (SELECT application_id FROM application_sessions WHERE session_id = ?)
+		ORDER BY created_at_ms DESC LIMIT ?`, sessionID, sessionID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store.ApplicationsForSession: %w", err)
 	}

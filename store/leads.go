@@ -156,7 +156,7 @@ func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 			return err
 		}
 		if changed {
-			if err := setLeadStatus(ctx, tx, in.Job.ApplicationID, next, now); err != nil {
+			if err := s.setLeadStatus(ctx, tx, in.Job.ApplicationID, next, now); err != nil {
 				return err
 			}
 		}
@@ -263,9 +263,11 @@ func (s *Store) RecordSubmitFailure(ctx context.Context, in SubmitFailure) error
 }
 
 // setLeadStatus moves the stored status to next (already checked with
-// lending.NextLeadStatus), stamping when it changed and when the search ended.
-// Polling stops at a terminal status.
-func setLeadStatus(ctx context.Context, tx *sql.Tx, applicationID string, next lending.LeadStatus, now time.Time) error {
+// lending.NextLeadStatus), stamping when it changed and when the search ended,
+// and queues the email the outcome calls for in the same transaction (offers
+// ready; no offers with the notice of action taken). Polling stops at a
+// terminal status.
+func (s *Store) setLeadStatus(ctx context.Context, tx *sql.Tx, applicationID string, next lending.LeadStatus, now time.Time) error {
 	q := `UPDATE applications SET lead_status = ?, lead_status_at_ms = ?, updated_at_ms = ? WHERE id = ?`
 	args := []any{string(next), ms(now), ms(now), applicationID}
 	switch {
@@ -278,8 +280,10 @@ func setLeadStatus(ctx context.Context, tx *sql.Tx, applicationID string, next l
 			lead_terminal_at_ms = ?, next_poll_at_ms = NULL WHERE id = ?`
 		args = []any{string(next), ms(now), ms(now), ms(now), applicationID}
 	}
-	_, err := tx.ExecContext(ctx, q, args...)
-	return err
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return err
+	}
+	return s.enqueueLeadOutcomeMail(ctx, tx, applicationID, next, now)
 }
 
 // LeadUpdate is a lead's state as the platform reported it, and how it came.
@@ -340,7 +344,7 @@ func (s *Store) ApplyLeadUpdate(ctx context.Context, u LeadUpdate) (LeadUpdateRe
 
 		res.To, res.Changed = lending.NextLeadStatus(res.From, u.Status)
 		if res.Changed {
-			if err := setLeadStatus(ctx, tx, res.ApplicationID, res.To, now); err != nil {
+			if err := s.setLeadStatus(ctx, tx, res.ApplicationID, res.To, now); err != nil {
 				return err
 			}
 			if err := storeLeadData(ctx, tx, res.ApplicationID, res.To, u, now); err != nil {
@@ -593,7 +597,7 @@ func (s *Store) MarkTimedOut(ctx context.Context, leadTimeout time.Duration) ([]
 			if !changed {
 				continue
 			}
-			if err := setLeadStatus(ctx, tx, l.id, next, now); err != nil {
+			if err := s.setLeadStatus(ctx, tx, l.id, next, now); err != nil {
 				return err
 			}
 			detail := "nothing terminal before the deadline"

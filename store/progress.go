@@ -28,7 +28,7 @@ func (s *Store) ApplicationProgressForSession(ctx context.Context, id, sessionID
 		createdMS, stateMS int64
 		leadStatus, review string
 	)
-	err := s.readRow(ctx, `SELECT `+progressColumns+` FROM applications WHERE id = ? AND session_id = ?`, id, sessionID).
+	err := s.readRow(ctx, `SELECT `+progressColumns+` FROM applications WHERE id = ? AND `+boundToSession, id, sessionID, sessionID).
 		Scan(&a.ID, &createdMS, &a.Lead.UUID, &leadStatus, &a.Lead.Attempt, &stateMS, &a.Lead.SubmitError, &review)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound

@@ -44,8 +44,9 @@ type ReviewDecision struct {
 //
 //   - Approved: the submit job is enqueued, so the held application now goes to
 //     the platform;
-//   - Denied: the reasons are stored and the portal's notice of action taken is
-//     visible to the borrower from now on (notice_sent_at); nothing is submitted;
+//   - Denied: the reasons are stored, the portal's notice of action taken is
+//     visible to the borrower from now on and emailed (enqueueDenialNotice; the
+//     email's sending stamps notice_sent_at); nothing is submitted;
 //   - Canceled: open submit jobs are closed and polling stops; the borrower sees
 //     the application as closed.
 //
@@ -86,14 +87,10 @@ func (s *Store) DecideReview(ctx context.Context, d ReviewDecision) (lending.App
 		if !lending.CanTransitionReview(lending.ReviewStatus(from), d.To) {
 			return fmt.Errorf("%w: an application in review status %s can't become %s", ErrActionRefused, from, d.To)
 		}
-		var noticeSent sql.NullInt64
-		if d.To == lending.ReviewDenied {
-			noticeSent = nullMS(now)
-		}
 		res, err := tx.ExecContext(ctx, `UPDATE applications SET review_status = ?, review_decided_at_ms = ?,
-			notice_sent_at_ms = coalesce(?, notice_sent_at_ms), review_reasons = ?, review_other_text = ?,
+			review_reasons = ?, review_other_text = ?,
 			review_decided_by = ?, review_note = ?, updated_at_ms = ? WHERE id = ? AND review_status = ?`,
-			string(d.To), ms(now), noticeSent, strings.Join(reasons, ","), otherText,
+			string(d.To), ms(now), strings.Join(reasons, ","), otherText,
 			d.By.Officer.Email, note, ms(now), d.ApplicationID, from)
 		if err != nil {
 			return err
@@ -116,6 +113,11 @@ func (s *Store) DecideReview(ctx context.Context, d ReviewDecision) (lending.App
 		case lending.ReviewDenied, lending.ReviewCanceled:
 			if err := closeOpenSubmitJobs(ctx, tx, d.ApplicationID, now, "review status "+string(d.To)); err != nil {
 				return err
+			}
+			if d.To == lending.ReviewDenied {
+				if err := s.enqueueDenialNotice(ctx, tx, d.ApplicationID, now); err != nil {
+					return err
+				}
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE applications SET next_poll_at_ms = NULL WHERE id = ?`, d.ApplicationID); err != nil {
 				return err

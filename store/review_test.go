@@ -189,8 +189,30 @@ func TestDenyRecordsReasonsAndTheNotice(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := got.Review
-	if r.Status != lending.ReviewDenied || !r.DecidedAt.Equal(clock.t) || !r.NoticeSentAt.Equal(clock.t) || r.SubmittedAt.IsZero() {
-		t.Errorf("review timestamps %+v", r)
+	if r.Status != lending.ReviewDenied || !r.DecidedAt.Equal(clock.t) || !r.NoticeSentAt.IsZero() || r.SubmittedAt.IsZero() {
+		t.Errorf("review timestamps %+v (the notice is not sent until its email is)", r)
+	}
+	// The denial queued its notice of action taken by email; sending it stamps
+	// the notice's time.
+	jobs, err := s.ClaimMailJobs(ctx, "w1", time.Minute, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var denial *MailJob
+	for i := range jobs {
+		if jobs[i].Kind == lending.MailDenied && jobs[i].ApplicationID == app.ID {
+			denial = &jobs[i]
+		}
+	}
+	if denial == nil {
+		t.Fatalf("no denial notice queued among %+v", jobs)
+	}
+	clock.Advance(2 * time.Second)
+	if err := s.RecordMailSent(ctx, MailSent{Job: *denial, To: app.Email, Subject: "s", MessageID: "<m@x>"}); err != nil {
+		t.Fatal(err)
+	}
+	if sent, _ := s.Application(ctx, app.ID); !sent.Review.NoticeSentAt.Equal(clock.t) {
+		t.Errorf("notice sent at %v, want %v (when its email was sent)", sent.Review.NoticeSentAt, clock.t)
 	}
 	want := []string{"Unable to verify income", "Address does not match records"}
 	if texts := r.DenialReasonTexts(); strings.Join(texts, "|") != strings.Join(want, "|") {

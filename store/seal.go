@@ -21,6 +21,8 @@ const sealVersion byte = 1
 type Sealer struct {
 	aead   cipher.AEAD
 	macKey []byte
+	// resumeKey signs resume tokens (lending.ResumeToken.Sign).
+	resumeKey []byte
 }
 
 // NewSealer builds a Sealer from a 32-byte data key.
@@ -36,9 +38,15 @@ func NewSealer(key []byte) (*Sealer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return &Sealer{aead: aead, macKey: deriveKey(key, "prequal ssn fingerprint v1"),
+		resumeKey: deriveKey(key, "prequal resume token v1")}, nil
+}
+
+// deriveKey is a key of its own for one purpose, derived from the data key.
+func deriveKey(key []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("prequal ssn fingerprint v1"))
-	return &Sealer{aead: aead, macKey: m.Sum(nil)}, nil
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // Seal encrypts plaintext; aad binds the ciphertext to its row (the application id).

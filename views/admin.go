@@ -296,6 +296,37 @@ type ApplicationDetailView struct {
 	Errors map[string]string
 	Notice string // the platform's notice, already sanitized
 	Flash  string // confirms the action just taken
+	Mails  []MailRow
+}
+
+// MailRow is one borrower email of the application and its delivery status.
+type MailRow struct {
+	Kind      lending.MailKind
+	Status    lending.MailStatus
+	Subject   string
+	Attempts  int
+	CreatedAt time.Time
+	SentAt    time.Time
+	NextTryAt time.Time
+	LastError string
+}
+
+// mailStatusText is the delivery status in words.
+func (m MailRow) mailStatusText() string {
+	switch m.Status {
+	case lending.MailSent:
+		return "sent " + adminTime(m.SentAt)
+	case lending.MailQueued:
+		if m.Attempts == 0 {
+			return "queued"
+		}
+		return "retrying (next try " + adminTime(m.NextTryAt) + ")"
+	case lending.MailFailed:
+		return "not delivered"
+	case lending.MailSkipped:
+		return "not sent"
+	}
+	return string(m.Status)
 }
 
 func (v ApplicationDetailView) age() int { return lending.AgeOn(v.App.DOB, v.Now) }
@@ -410,6 +441,14 @@ func eventLabel(kind string) string {
 		return "Held for review"
 	case lending.EventReviewDecided:
 		return "Review decided"
+	case lending.EventEmailSent:
+		return "Email sent"
+	case lending.EventEmailFailed:
+		return "Email not delivered"
+	case lending.EventEmailSkipped:
+		return "Email not sent"
+	case lending.EventResumeLinkUsed:
+		return "Resume link used"
 	case lending.EventOfficerAction:
 		return "Officer action"
 	case lending.EventPIIRevealed:

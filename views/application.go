@@ -172,3 +172,26 @@ func ariaCurrent(on bool) string {
 }
 
 func months(n int) string { return fmt.Sprintf("%d months", n) }
+
+// ResumeRequestView is the "Send me a link" form and its answer.
+type ResumeRequestView struct {
+	Page
+	Email   string // as typed (echoed in the answer)
+	Error   string // the address is unusable
+	Sent    bool   // the answer: the same for known and unknown addresses
+	Limited bool   // too many requests from the client's network
+}
+
+// ResumeOpenView is the page a resume link opens.
+type ResumeOpenView struct {
+	Page
+	Token string
+	App   lending.Application
+}
+
+// ResumeRefusedView explains a refused resume link.
+type ResumeRefusedView struct {
+	Page
+	Reason           string // spent, expired or invalid
+	Heading, Message string
+}

@@ -129,20 +129,28 @@ func Home(v HomeView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, " <section aria-labelledby=\"how\"><h2 id=\"how\">How it works</h2><ol><li>Tell us how much you need and a little about yourself.</li><li>We ask our lending partners for prequalified rates with a soft credit check.</li><li>Compare offers side by side and continue with the lender you choose.</li></ol></section><p class=\"disclosures\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, " <section aria-labelledby=\"resume-heading\" class=\"card\"><h2 id=\"resume-heading\">Continue an application</h2><p>Applied on another device, or closed the tab? We'll email you a link that opens it here.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = ResumeRequestForm(ResumeRequestView{}).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</section><section aria-labelledby=\"how\"><h2 id=\"how\">How it works</h2><ol><li>Tell us how much you need and a little about yourself.</li><li>We ask our lending partners for prequalified rates with a soft credit check.</li><li>Compare offers side by side and continue with the lender you choose.</li></ol></section><p class=\"disclosures\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(lending.OptionLabel(lending.CreditRatings, "excellent"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 40, Col: 82}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 45, Col: 82}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " credit isn't required: lenders consider every credit profile.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, " credit isn't required: lenders consider every credit profile.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -98,3 +98,32 @@ func httpCode(n int) string {
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format("15:04:05.000") }
+
+// QAMailView is the /qa/mail list.
+type QAMailView struct {
+	Page
+	Catching bool   // the portal catches its own mail (stage, no PORTAL_SMTP_URL)
+	Relay    string // where the portal sends mail
+	Refusing bool
+	Saved    bool
+	Messages []QAMail
+	Error    string
+}
+
+// QAMail is one caught email for QA's eyes.
+type QAMail struct {
+	ID       string
+	CaughtAt time.Time
+	To       string
+	Subject  string
+	Headers  [][2]string // in order
+	Text     string
+	HasHTML  bool
+	Links    []string
+}
+
+// QAMailMessageView is one caught email's page.
+type QAMailMessageView struct {
+	Page
+	Msg QAMail
+}

@@ -168,7 +168,7 @@ func QAPage(v QAView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</tbody></table></div><p><a href=\"/qa/scenarios.json\">The same table as JSON</a></p><h2 id=\"controls-heading\">Stage controls</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</tbody></table></div><p><a href=\"/qa/scenarios.json\">The same table as JSON</a> · <a href=\"/qa/mail\" data-testid=\"qa-mail-link\">Email the portal sent</a></p><h2 id=\"controls-heading\">Stage controls</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -1,5 +1,6 @@
 // Package worker runs the lead lifecycle jobs: the submit outbox, the polling
-// fallback and the timeout sweep. Everything it needs is in the database, so a
+// fallback and the timeout sweep; and the borrower mail outbox with its offer
+// expiry sweep. Everything it needs is in the database, so a
 // restart (or kill -9) resumes where it stopped: a job held by a dead process is
 // claimable again once its lease runs out, and the Idempotency-Key of a lead
 // attempt makes a second submission return the lead the first one created.
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"prequal/email"
+	"prequal/lending"
 	"prequal/platform"
 	"prequal/store"
 )
@@ -30,6 +33,9 @@ const (
 	DefaultConcurrency = 16 // submissions and polls are network waits, not work
 	DefaultRetryBase   = time.Second
 	DefaultRetryMax    = time.Minute
+	// DefaultMailConcurrency bounds the emails in flight: a relay is one host,
+	// and mail is never urgent to the second.
+	DefaultMailConcurrency = 4
 )
 
 // recordTimeout bounds the database write that records a job's outcome; it runs
@@ -67,6 +73,17 @@ type Config struct {
 	// RetryBase and RetryMax shape the backoff between tries of a submit job that
 	// failed transiently (the client already retried within each try).
 	RetryBase, RetryMax time.Duration
+	// Mailer sends the borrower emails of the mail outbox; nil sends none (they
+	// wait in the outbox).
+	Mailer Mailer
+	// Mail is what every email takes from the portal (sender, postal address,
+	// base URL, offer TTL).
+	Mail email.Settings
+	// MailConcurrency bounds the emails in flight.
+	MailConcurrency int
+	// OfferTTL is how long unchosen offers stay open (PORTAL_OFFER_TTL); the
+	// expiry sweep reminds borrowers before it runs out.
+	OfferTTL time.Duration
 	// Owner names this worker in job leases; default host-pid-random.
 	Owner string
 	// Now is the clock (tests); default time.Now.
@@ -82,6 +99,10 @@ type Worker struct {
 	errMu sync.Mutex
 	// errLogged is when each distinct loop failure was last logged.
 	errLogged map[string]time.Time
+	// nextExpirySweep is when the offer expiry sweep runs next, and
+	// mailYieldSince since when mail has waited for lead work (Run's goroutine only).
+	nextExpirySweep time.Time
+	mailYieldSince  time.Time
 }
 
 // New returns a worker with defaults filled in; Run starts it.
@@ -101,6 +122,13 @@ func New(cfg Config) *Worker {
 	def(&cfg.RetryMax, DefaultRetryMax)
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.MailConcurrency <= 0 {
+		cfg.MailConcurrency = DefaultMailConcurrency
+	}
+	def(&cfg.OfferTTL, lending.DefaultOfferTTL)
+	if cfg.Mail.OfferTTL <= 0 {
+		cfg.Mail.OfferTTL = cfg.OfferTTL
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -138,12 +166,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer cancelJobs()
 	var inFlight sync.WaitGroup
 	slots := make(chan struct{}, w.cfg.Concurrency)
+	mailSlots := make(chan struct{}, w.cfg.MailConcurrency)
 	w.log.Info("worker started", "owner", w.cfg.Owner, "poll_after", w.cfg.PollAfter, "poll_every", w.cfg.PollEvery)
 
 	tick := time.NewTicker(w.cfg.Tick)
 	defer tick.Stop()
 	for {
 		w.round(ctx, jobCtx, slots, &inFlight)
+		w.mailRound(ctx, jobCtx, mailSlots, slots, &inFlight)
 		select {
 		case <-ctx.Done():
 			w.stop(&inFlight, cancelJobs)
@@ -217,6 +247,7 @@ func (w *Worker) round(ctx, jobCtx context.Context, slots chan struct{}, inFligh
 			defer inFlight.Done()
 			defer func() { <-slots }()
 			w.poll(jobCtx, t)
+			w.Wake() // mail may be waiting for the lead work to finish
 		}()
 	}
 }

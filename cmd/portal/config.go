@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"prequal/email"
+	"prequal/lending"
 	"prequal/platform"
 	"prequal/store"
 )
@@ -45,11 +47,22 @@ type config struct {
 	// PprofAddr serves Go's profiler on a loopback address; empty (the default) is off.
 	PprofAddr string
 
+	// Borrower email. SMTPURL is the relay (production); empty in stage starts
+	// the stage mail catcher on loopback and sends there.
+	SMTPURL       string
+	SMTPUsername  string
+	SMTPPassword  string
+	MailFrom      string        // the sender, e.g. "Prequal Portal <no-reply@portal.example>"
+	PostalAddress string        // the sender's postal address, in every email's footer
+	OfferTTL      time.Duration // unchosen offers expire after this (the reminder comes before)
+
 	// derived by load
 	sessionKeys    [][]byte
 	dataKey        []byte
 	webhookSecrets []platform.WebhookSecret
 	embedded       bool // the embedded stage platform answers PLATFORM_BASE_URL
+	relay          email.Relay
+	catchMail      bool // stage with no PORTAL_SMTP_URL: the portal catches its own mail
 	// demoOfficerPassword is the stage demo officer's password (stage only).
 	demoOfficerPassword string
 }
@@ -92,7 +105,19 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.PollEvery, "poll-every", duration("PORTAL_POLL_EVERY", "15s"), "poll interval of a lead with no recent callback (PORTAL_POLL_EVERY)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("PORTAL_PPROF_ADDR", ""), "serve Go's profiler on this loopback address, e.g. 127.0.0.1:6060; empty = off (PORTAL_PPROF_ADDR)")
 	fs.DurationVar(&c.JobLease, "job-lease", duration("PORTAL_JOB_LEASE", "30s"), "lease of a claimed submit job; a dead process's job is retried after it (PORTAL_JOB_LEASE)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", env("PORTAL_SMTP_URL", ""), "mail relay: smtp://[user:pass@]host[:587] (STARTTLS) or smtps://…[:465] (implicit TLS); empty in stage = the stage mail catcher (PORTAL_SMTP_URL)")
+	fs.StringVar(&c.SMTPUsername, "smtp-username", env("PORTAL_SMTP_USERNAME", ""), "mail relay user name; wins over the URL's (PORTAL_SMTP_USERNAME)")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", env("PORTAL_SMTP_PASSWORD", ""), "mail relay password; wins over the URL's (PORTAL_SMTP_PASSWORD)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("PORTAL_MAIL_FROM", ""), "sender of borrower emails, e.g. \"Prequal Portal <no-reply@portal.example>\" (PORTAL_MAIL_FROM)")
+	fs.StringVar(&c.PostalAddress, "postal-address", env("PORTAL_POSTAL_ADDRESS", ""), "the sender's postal address, shown in every email (PORTAL_POSTAL_ADDRESS)")
+	fs.DurationVar(&c.OfferTTL, "offer-ttl", duration("PORTAL_OFFER_TTL", lending.DefaultOfferTTL.String()), "unchosen offers expire after this; borrowers are reminded before (PORTAL_OFFER_TTL)")
 }
+
+// Stage's mail settings when none are given.
+const (
+	stageMailFrom      = "Prequal Portal (stage) <no-reply@stage.prequal.test>"
+	stagePostalAddress = "100 Stage Street, Suite 1, Wilmington, DE 19801"
+)
 
 // stageSecrets are the secrets stage generates on first run and keeps in the data dir.
 type stageSecrets struct {
@@ -121,6 +146,9 @@ func (c *config) load() error {
 	if c.PollAfter < 0 || c.PollEvery < 0 || c.JobLease < 0 {
 		return errors.New("PORTAL_POLL_AFTER, PORTAL_POLL_EVERY and PORTAL_JOB_LEASE must be durations such as 15s")
 	}
+	if c.OfferTTL <= 0 {
+		return errors.New("PORTAL_OFFER_TTL must be a positive duration such as 720h")
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}
@@ -142,11 +170,53 @@ func (c *config) load() error {
 	} else if err := c.fillStageSecrets(); err != nil {
 		return err
 	}
+	if err := c.loadMail(); err != nil {
+		return err
+	}
 	if c.embedded {
 		c.PlatformBaseURL = c.BaseURL + "/sandbox"
 	}
 	c.PlatformBaseURL = strings.TrimRight(c.PlatformBaseURL, "/")
 	return c.derive()
+}
+
+// loadMail checks the mail settings: in production a relay reached over TLS
+// (STARTTLS or implicit) and a real sender and postal address (requireSecrets
+// named the missing ones); in stage the defaults, and with no PORTAL_SMTP_URL
+// the stage mail catcher.
+func (c *config) loadMail() error {
+	if !c.production() {
+		if c.MailFrom == "" {
+			c.MailFrom = stageMailFrom
+		}
+		if c.PostalAddress == "" {
+			c.PostalAddress = stagePostalAddress
+		}
+		if c.SMTPURL == "" {
+			c.catchMail = true
+		}
+	}
+	if err := c.mailSettings().Validate(); err != nil {
+		return fmt.Errorf("PORTAL_MAIL_FROM / PORTAL_POSTAL_ADDRESS: %w", err)
+	}
+	if c.catchMail {
+		return nil
+	}
+	relay, err := email.ParseRelay(c.SMTPURL, c.SMTPUsername, c.SMTPPassword)
+	if err != nil {
+		return err
+	}
+	if c.production() && !relay.Encrypted() {
+		return errors.New("production refuses to start: PORTAL_SMTP_URL must use STARTTLS (smtp://) or implicit TLS (smtps://); tls=none is for stage only")
+	}
+	c.relay = relay
+	return nil
+}
+
+// mailSettings is what every borrower email takes from the configuration.
+func (c *config) mailSettings() email.Settings {
+	return email.Settings{SiteName: "Prequal Portal", From: c.MailFrom, PostalAddress: c.PostalAddress,
+		BaseURL: c.BaseURL, OfferTTL: c.OfferTTL}
 }
 
 // requireSecrets refuses to start production without real secrets, naming each.
@@ -159,6 +229,9 @@ func (c *config) requireSecrets() error {
 		{"PLATFORM_CLIENT_SECRET", c.ClientSecret},
 		{"PLATFORM_WEBHOOK_SECRET", c.WebhookSecrets},
 		{"PLATFORM_CALLBACK_TOKEN", c.CallbackToken},
+		{"PORTAL_SMTP_URL", c.SMTPURL},
+		{"PORTAL_MAIL_FROM", c.MailFrom},
+		{"PORTAL_POSTAL_ADDRESS", c.PostalAddress},
 	} {
 		if s.value == "" || looksDefault(s.value) {
 			missing = append(missing, s.name)
@@ -272,7 +345,8 @@ func (c *config) derive() error {
 	return nil
 }
 
-func (c *config) dbPath() string { return filepath.Join(c.DataDir, "portal.db") }
+func (c *config) dbPath() string       { return filepath.Join(c.DataDir, "portal.db") }
+func (c *config) stageMailDir() string { return filepath.Join(c.DataDir, "stage-mail") }
 
 // dbName says which database the portal uses, without a password.
 func (c *config) dbName() string {

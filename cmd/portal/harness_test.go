@@ -192,6 +192,9 @@ func (p *testPortal) Kill() {
 		if p.App.sandbox != nil {
 			_ = p.App.sandbox.Close()
 		}
+		if p.App.mailCatcher != nil {
+			_ = p.App.mailCatcher.Close()
+		}
 		p.cancel()
 		select {
 		case <-p.done:
@@ -373,9 +376,16 @@ func assertLogsClean(t testing.TB, cfg *config, logs string) {
 		}
 		forbidden["date of birth of "+sc.ID] = sc.Form["dob"]
 	}
+	forbidden["SMTP relay password"] = cfg.SMTPPassword
 	for what, needle := range forbidden {
 		if needle != "" && strings.Contains(logs, needle) {
 			t.Errorf("the portal's logs contain a %s (%q)", what, needle)
 		}
 	}
+	if m := resumeTokenInText.FindString(logs); m != "" {
+		t.Errorf("the portal's logs contain a resume token (%.30s…)", m)
+	}
 }
+
+// resumeTokenInText finds a resume token (lending.ResumeToken's text form).
+var resumeTokenInText = regexp.MustCompile(`[a-z2-7]{26}\.[a-z2-7]{26}\.[0-9]{6,12}\.[A-Za-z0-9_-]{22}`)

@@ -87,8 +87,11 @@ func TestProductionHidesStageSurfaces(t *testing.T) {
 		"PLATFORM_CLIENT_SECRET", "s3cr3t-9a8b7c6d5e4f3a2b1c0d",
 		"PLATFORM_WEBHOOK_SECRET", string(platform.NewWebhookSecret()),
 		"PLATFORM_CALLBACK_TOKEN", "k2v7m4q9x3c8w1z6r5t0y2u4",
+		"PORTAL_SMTP_URL", "smtp://portal:relay-pw-7f3a9c@mail.partner-bank.net:587",
+		"PORTAL_MAIL_FROM", "Partner Bank Loans <loans@partner-bank.net>",
+		"PORTAL_POSTAL_ADDRESS", "1 Partner Plaza, Suite 100, Springfield, IL 62701",
 	))
-	for _, path := range []string{"/qa", "/qa/scenarios.json", "/qa/applications/aaaaaaaaaaaaaaaaaaaaaaaaaa", "/sandbox/controls", "/sandbox/oauth2/token"} {
+	for _, path := range []string{"/qa", "/qa/scenarios.json", "/qa/applications/aaaaaaaaaaaaaaaaaaaaaaaaaa", "/qa/mail", "/qa/mail.json", "/sandbox/controls", "/sandbox/oauth2/token"} {
 		resp, err := http.Get(p.URL + path)
 		if err != nil {
 			t.Fatal(err)

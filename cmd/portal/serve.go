@@ -10,11 +10,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"prequal/api"
+	"prequal/email"
 	"prequal/handlers"
+	"prequal/mailcatcher"
 	"prequal/platform"
 	"prequal/sandbox"
 	"prequal/static"
@@ -33,8 +36,11 @@ type app struct {
 	log     *slog.Logger
 	store   *store.Store
 	sandbox *sandbox.Sandbox
-	worker  *worker.Worker
-	handler http.Handler
+	// mailCatcher is stage's own mail relay when no PORTAL_SMTP_URL is set.
+	mailCatcher *mailcatcher.Catcher
+	mailer      *email.Sender
+	worker      *worker.Worker
+	handler     http.Handler
 }
 
 func newLogger(w io.Writer) *slog.Logger {
@@ -75,6 +81,22 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", a.sandbox.Handler()))
 	}
 
+	relay := cfg.relay
+	if cfg.catchMail {
+		a.mailCatcher, err = mailcatcher.New(mailcatcher.Config{Dir: cfg.stageMailDir(), Logger: log.With("component", "mailcatcher")})
+		if err == nil {
+			err = a.mailCatcher.Start("127.0.0.1:0")
+		}
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		host, port, _ := net.SplitHostPort(a.mailCatcher.Addr())
+		p, _ := strconv.Atoi(port)
+		relay = email.Relay{Host: host, Port: p, TLS: email.TLSNone}
+	}
+	a.mailer = email.NewSender(relay, 0)
+
 	client := platform.NewClient(platform.Config{
 		BaseURL:      cfg.PlatformBaseURL,
 		ClientID:     cfg.ClientID,
@@ -90,8 +112,15 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		PollAfter:   cfg.PollAfter,
 		PollEvery:   cfg.PollEvery,
 		Lease:       cfg.JobLease,
+		Mailer:      a.mailer,
+		Mail:        cfg.mailSettings(),
+		OfferTTL:    cfg.OfferTTL,
 	})
 
+	var catcher handlers.MailCatcher
+	if a.mailCatcher != nil {
+		catcher = a.mailCatcher
+	}
 	e, err := handlers.New(handlers.Config{
 		Production:        cfg.production(),
 		Site:              views.Site{Stage: !cfg.production(), CSSURL: assets.URL("app.css"), HTMXURL: assets.URL("htmx.min.js")},
@@ -105,6 +134,8 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Logger:            log,
 		WakeWorker:        a.worker.Wake,
 		APILimiter:        apiLimiter(st),
+		MailRelay:         relay.String(),
+		MailCatcher:       catcher,
 	}, st)
 	if err != nil {
 		a.close()
@@ -135,6 +166,11 @@ func platformTransport() *http.Transport {
 }
 
 func (a *app) close() {
+	if a.mailCatcher != nil {
+		if err := a.mailCatcher.Close(); err != nil {
+			a.log.Error("closing the stage mail catcher", "error", err)
+		}
+	}
 	if a.sandbox != nil {
 		if err := a.sandbox.Close(); err != nil {
 			a.log.Error("closing the stage platform", "error", err)
@@ -234,6 +270,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	fmt.Fprintf(stdout, "Prequal Portal (%s) listening on %s\n", cfg.Env, cfg.BaseURL)
 	if cfg.embedded {
 		fmt.Fprintf(stdout, "Embedded stage platform at %s; QA scenarios at %s/qa\n", cfg.PlatformBaseURL, cfg.BaseURL)
+	}
+	if a.mailCatcher != nil {
+		fmt.Fprintf(stdout, "Stage mail catcher on smtp://%s: every email the portal sends is at %s/qa/mail\n", a.mailCatcher.Addr(), cfg.BaseURL)
+	} else {
+		log.Info("borrower email goes to the relay", "relay", cfg.relay.String())
 	}
 	return a.serve(ctx, ln)
 }
