@@ -56,7 +56,7 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.crowd, "crowd", 2000, "borrowers polling at once for figure 4")
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "report file (overwritten)")
 	fs.StringVar(&o.portalBin, "portal", "", "a portal binary to measure (default: build ./cmd/portal)")
-	fs.StringVar(&o.only, "only", "", "comma-separated figures to run (poll,submit,e2e,crowd); default all")
+	fs.StringVar(&o.only, "only", "", "comma-separated figures to run (poll,submit,e2e,crowd,instances); default all")
 	fs.StringVar(&o.helloAddr, "serve-hello", "", "internal: serve the bare Echo hello handler on this address")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -110,6 +110,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		{"submit", b.submits},
 		{"e2e", b.endToEnd},
 		{"crowd", b.crowdPolling},
+		{"instances", b.instanceFigures},
 	}
 	for _, s := range steps {
 		if !o.wants(s.name) {
