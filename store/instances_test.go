@@ -68,6 +68,47 @@ func TestTwoInstancesClaimEachJobOnce(t *testing.T) {
 	}
 }
 
+// The mail outbox too: each email is claimed by one instance per attempt,
+// however many claim at once.
+func TestTwoInstancesClaimEachEmailOnce(t *testing.T) {
+	a, b, _ := twoInstances(t)
+	const emails = 20
+	for i := range emails {
+		lcCreate(t, []*Store{a, b}[i%2]) // each queues its "application received" email
+	}
+	var mu sync.Mutex
+	claimed := map[int64]string{}
+	var wg sync.WaitGroup
+	for w := range 6 {
+		st := []*Store{a, b}[w%2]
+		owner := fmt.Sprintf("instance%d-mailer%d", w%2, w)
+		wg.Go(func() {
+			for {
+				got, err := st.ClaimMailJobs(context.Background(), owner, time.Minute, 2)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, j := range got {
+					if prev, dup := claimed[j.ID]; dup {
+						t.Errorf("email %d claimed by %s and %s", j.ID, prev, owner)
+					}
+					claimed[j.ID] = owner
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(claimed) != emails {
+		t.Errorf("%d of %d emails claimed", len(claimed), emails)
+	}
+}
+
 // A job whose instance died holding it (lease never extended, never finished)
 // is taken over by the other instance once the lease ran out, not before; the
 // dead instance's late answer cannot extend it back.

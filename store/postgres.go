@@ -27,9 +27,10 @@ const (
 	// pgMaxConns bounds one instance's connections. Writes and reads share them;
 	// a request holds one only for its statement or transaction.
 	pgMaxConns = 16
-	// pgMaxTries bounds how often a write whose transaction PostgreSQL rolled
-	// back for a conflict (serialization failure, deadlock) is run again.
-	pgMaxTries = 30
+	// pgRetryFor bounds how long a write whose transaction PostgreSQL keeps
+	// rolling back for conflicts (serialization failure, deadlock) is run
+	// again: n writers of one row take up to n rounds.
+	pgRetryFor = 10 * time.Second
 	// notifyChannel is the LISTEN/NOTIFY channel instances tell each other about
 	// changes that caches depend on; the payload names what changed.
 	notifyChannel = "portal_changes"
@@ -132,7 +133,7 @@ func (s *Store) writePostgres(ctx context.Context, o writeOptions, fn func(tx *s
 	if o.readCommitted {
 		opts.Isolation = sql.LevelReadCommitted
 	}
-	pause := time.Millisecond
+	pause, start := time.Millisecond, time.Now()
 	for try := 1; ; try++ {
 		select {
 		case <-s.closing:
@@ -140,7 +141,7 @@ func (s *Store) writePostgres(ctx context.Context, o writeOptions, fn func(tx *s
 		default:
 		}
 		err := s.pgTx(ctx, o.dur, opts, fn)
-		if err == nil || !retryableConflict(err) || try == pgMaxTries {
+		if err == nil || !retryableConflict(err) || time.Since(start) > pgRetryFor {
 			return err
 		}
 		select {
@@ -148,7 +149,7 @@ func (s *Store) writePostgres(ctx context.Context, o writeOptions, fn func(tx *s
 		case <-ctx.Done():
 			return fmt.Errorf("%w (after %d conflicting tries: %v)", ctx.Err(), try, err)
 		}
-		pause = min(2*pause, 100*time.Millisecond)
+		pause = min(2*pause, 50*time.Millisecond)
 	}
 }
 
