@@ -1,8 +1,10 @@
 // Package api serves machines: every JSON API of the portal, under /api. Its
 // routes are listed in routes.go and mounted by the portal's route table
-// (handlers/routes.go), behind the middleware people's pages share; its errors
-// are written in its own shapes (errors.go), never as an HTML page. Today it is
-// the Credit Decision API (seed 002, decision.go).
+// (handlers/routes.go), behind the middleware people's pages share. What every
+// API shares lives here once: partners' keys and scopes (principal.go), per-key
+// rate limits (ratelimit.go), Idempotency-Key handling (idempotency.go), the
+// error shapes (errors.go) and the OpenAPI document (openapi.go). Today the
+// APIs are the Credit Decision API (seed 002, decision.go).
 package api
 
 import (
@@ -12,14 +14,14 @@ import (
 
 // Config is what the API needs from the running portal.
 type Config struct {
-	Keys     KeyFinder
-	Usage    UsageReader
-	Recorder UsageRecorder
-	// Limits are the per-key rate limits (zero: the seed's).
+	Keys        KeyFinder
+	Usage       UsageReader
+	Recorder    UsageRecorder
+	Idempotency IdempotencyStore
+	// RateLimiter counts requests per key (nil: NewMemoryRateLimiter).
+	RateLimiter RateLimiter
+	// Limits are the per-key rate limits (zero: the defaults).
 	Limits Limits
-	// Limiter counts requests against Limits; nil counts them in this process's
-	// memory (one instance). Several instances share store.RateLimiter.
-	Limiter RateLimiter
 	// Production refuses the seed's public demo key.
 	Production bool
 	Now        func() time.Time // nil: time.Now
@@ -31,6 +33,7 @@ type API struct {
 	keys        KeyFinder
 	stats       UsageReader
 	usage       UsageRecorder
+	idempotency IdempotencyStore
 	limiter     RateLimiter
 	limits      Limits
 	demoAllowed bool
@@ -46,12 +49,16 @@ func New(cfg Config) *API {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.Limiter == nil {
-		cfg.Limiter = newRateLimiter(cfg.Now)
+	if cfg.RateLimiter == nil {
+		cfg.RateLimiter = NewMemoryRateLimiter(cfg.Now)
 	}
 	return &API{
-		keys: cfg.Keys, stats: cfg.Usage, usage: cfg.Recorder,
-		limiter: cfg.Limiter, limits: cfg.Limits.withDefaults(),
+		keys: cfg.Keys, stats: cfg.Usage, usage: cfg.Recorder, idempotency: cfg.Idempotency,
+		limiter: cfg.RateLimiter, limits: cfg.Limits.WithDefaults(),
 		demoAllowed: !cfg.Production, demo: newDemoResponses(), log: cfg.Logger,
 	}
 }
+
+// Limits are the rate limits in force (defaults filled in), for the
+// developer dashboard.
+func (a *API) Limits() Limits { return a.limits }

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -15,21 +14,11 @@ import (
 	"prequal/store"
 )
 
-// The Credit Decision API (seed 002) answers partners' systems in JSON. It
-// authenticates by the x-api-key header only: cookies are never read, so a
-// browser session (borrower or officer) can never call it, which is also why it is
-// safe to exempt it from the portal's cross-origin check.
+// The Credit Decision API (seed 002) answers partners' systems in JSON, for
+// keys with the decision scope (and seed 002's demo key outside production).
 const (
-	headerAPIKey = "x-api-key"
-	// demoAPIKey is the seed's public demo key: stage only, canned answers.
-	demoAPIKey = "demo-key-123"
-	// demoCallerID is the demo key's rate-limit bucket (key ids are base32, so
-	// no real key can share it).
-	demoCallerID = "demo"
 	// apiTimeLayout is the seed's createdAt format: UTC with milliseconds.
 	apiTimeLayout = "2006-01-02T15:04:05.000Z"
-	// apiCallerKey holds the authenticated apiCaller in the echo.Context.
-	apiCallerKey = "apiCaller"
 )
 
 // PricePerCall is what one billed call costs (seed 002, "pricing"); the admin
@@ -50,67 +39,6 @@ type UsageReader interface {
 // WAL: a crash of the portal cannot lose it; see store.RecordAPICalls).
 type UsageRecorder interface {
 	Record(ctx context.Context, keyID string) error
-}
-
-// apiCaller is who an authenticated request comes from.
-type apiCaller struct {
-	key  store.APIKey // zero for the demo key
-	demo bool
-}
-
-func (c apiCaller) rateKey() string {
-	if c.demo {
-		return demoCallerID
-	}
-	return c.key.ID
-}
-
-// authenticate admits requests carrying a valid x-api-key (the demo key only
-// outside production) and counts them against their key's rate limit. Every
-// authenticated response carries the RateLimit-* headers; a 401 does not, as
-// there is no key whose budget it could describe.
-func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		secret := c.Request().Header.Get(headerAPIKey)
-		var caller apiCaller
-		switch {
-		case secret == "":
-			return echo.NewHTTPError(http.StatusUnauthorized)
-		case secret == demoAPIKey:
-			if !a.demoAllowed {
-				return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(errors.New("demo key used in production"))
-			}
-			caller.demo = true
-		default:
-			k, err := a.keys.APIKeyBySecret(c.Request().Context(), secret)
-			if errors.Is(err, store.ErrNotFound) {
-				return echo.NewHTTPError(http.StatusUnauthorized)
-			}
-			if err != nil {
-				return fmt.Errorf("api: look up key: %w", err)
-			}
-			caller.key = k
-		}
-		limit := a.limits.APIKeyPerMinute
-		if caller.demo {
-			limit = a.limits.DemoKeyPerMinute
-		}
-		d, err := a.limiter.Take(c.Request().Context(), caller.rateKey(), limit, rateWindow)
-		if err != nil {
-			return fmt.Errorf("api: rate limit: %w", err)
-		}
-		setRateHeaders(c, d)
-		if !d.Allowed {
-			return echo.NewHTTPError(http.StatusTooManyRequests)
-		}
-		c.Set(apiCallerKey, caller)
-		return next(c)
-	}
-}
-
-func callerOf(c echo.Context) apiCaller {
-	caller, _ := c.Get(apiCallerKey).(apiCaller)
-	return caller
 }
 
 // decisionResponse is POST /api/v1/decision's 200 body, fields in the seed's order.
@@ -165,7 +93,7 @@ func newDecisionResponse(a decision.Applicant, d decision.Decision) decisionResp
 
 // decision is POST /api/v1/decision: the full decision, billed.
 func (a *API) decision(c echo.Context) error {
-	if callerOf(c).demo {
+	if PrincipalOf(c).Demo {
 		return c.JSON(http.StatusOK, a.demo.decision)
 	}
 	app, d, ok, err := a.evaluate(c)
@@ -177,7 +105,7 @@ func (a *API) decision(c echo.Context) error {
 
 // score is POST /api/v1/score: the score and factors, billed.
 func (a *API) score(c echo.Context) error {
-	if callerOf(c).demo {
+	if PrincipalOf(c).Demo {
 		return c.JSON(http.StatusOK, a.demo.score)
 	}
 	_, d, ok, err := a.evaluate(c)
@@ -203,7 +131,7 @@ func (a *API) evaluate(c echo.Context) (decision.Applicant, decision.Decision, b
 		return decision.Applicant{}, decision.Decision{}, false, a.invalid(c, problem)
 	}
 	d := decision.Evaluate(app)
-	if err := a.usage.Record(c.Request().Context(), callerOf(c).key.ID); err != nil {
+	if err := a.usage.Record(c.Request().Context(), PrincipalOf(c).KeyID); err != nil {
 		return decision.Applicant{}, decision.Decision{}, false, fmt.Errorf("api: record usage: %w", err)
 	}
 	return app, d, true, nil
@@ -225,19 +153,19 @@ func (a *API) invalid(c echo.Context, p *validationProblem) error {
 // usageStats is GET /api/v1/usage: the authenticated key's billed calls. It is
 // not billed itself.
 func (a *API) usageStats(c echo.Context) error {
-	caller := callerOf(c)
-	if caller.demo {
+	p := PrincipalOf(c)
+	if p.Demo {
 		return c.JSON(http.StatusOK, a.demo.usage)
 	}
-	u, err := a.stats.APIKeyUsage(c.Request().Context(), caller.key.ID)
+	u, err := a.stats.APIKeyUsage(c.Request().Context(), p.KeyID)
 	if err != nil {
 		return fmt.Errorf("api: usage: %w", err)
 	}
 	return c.JSON(http.StatusOK, usageResponse{Success: true, Usage: usageBody{
-		TenantID:       caller.key.TenantID,
+		TenantID:       p.PartnerID,
 		Calls:          u.Calls,
 		CallsThisMonth: u.CallsThisMonth,
-		CreatedAt:      caller.key.CreatedAt.UTC().Format(apiTimeLayout),
+		CreatedAt:      p.KeyCreatedAt.UTC().Format(apiTimeLayout),
 	}})
 }
 

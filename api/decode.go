@@ -18,9 +18,12 @@ import (
 	"prequal/decision"
 )
 
-// maxAPIBody bounds a request body: the six fields fit in well under 1 KiB, and a
-// small limit keeps a flood of large bodies cheap to refuse.
-const maxAPIBody = 16 << 10
+// MaxBodyBytes caps a request body on the API's routes; the portal's route
+// table applies it before any handler runs (handlers/routes.go), and a larger
+// body is a 413 in the route's error shape. The six fields of a decision request
+// fit in well under 1 KiB, and a small cap keeps a flood of large bodies cheap
+// to refuse.
+const MaxBodyBytes = 16 << 10
 
 // Messages of the 400 response, worded as zod words them, since the seed's
 // validation error is zod's flattened error ({formErrors, fieldErrors}).
@@ -30,7 +33,6 @@ const (
 	msgAboveSafe     = "Number must be less than or equal to 9007199254740991"
 	msgBelowSafe     = "Number must be greater than or equal to -9007199254740991"
 	msgMalformedJSON = "Malformed JSON in request body"
-	msgBodyTooLarge  = "Request body must not be larger than 16384 bytes"
 )
 
 // maxSafeInteger is JavaScript's Number.MAX_SAFE_INTEGER: the largest integer a
@@ -98,18 +100,15 @@ var applicantFields = [...]apiField{
 	{"name", kindString, false},
 }
 
-// readAPIBody reads the request body up to maxAPIBody. A larger body is a
-// problem for the 400 response, not an error.
+// readAPIBody reads the request body, up to MaxBodyBytes: a larger one (the
+// route table refuses most of them before, by their Content-Length) is a 413.
 func readAPIBody(c echo.Context) ([]byte, *validationProblem, error) {
 	req := c.Request()
-	if req.ContentLength > maxAPIBody {
-		return nil, formProblem(msgBodyTooLarge), nil
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, maxAPIBody))
+	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, MaxBodyBytes))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return nil, formProblem(msgBodyTooLarge), nil
+		return nil, nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge).SetInternal(err)
 	case err != nil:
 		return nil, nil, echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
 	}

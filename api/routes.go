@@ -1,17 +1,42 @@
 package api
 
-import "github.com/labstack/echo/v4"
+import (
+	"github.com/labstack/echo/v4"
+
+	"prequal/lending"
+)
 
 // Mount registers every route of the JSON API on g, the portal's /api group:
 // this is the API's route table, every route with its method and middleware.
 // The portal's global middleware (handlers/routes.go) runs first and suits
-// machines too: Cache-Control: no-store, and the cross-origin check lets /api/
-// through, since no route here reads a cookie.
+// machines too: a correlation id, Cache-Control: no-store, and the
+// cross-origin check lets /api/ through, since no route here reads a cookie.
+//
+// A partner route's middleware run in this order: the credential (partnerKey:
+// Authorization: Bearer or x-api-key → the Principal), the key's rate limit,
+// the scope, then for mutating routes Idempotency-Key handling. Every route is
+// documented in openapi.json; a test holds the two together.
 func (a *API) Mount(g *echo.Group) {
-	// Credit Decision API (seed 002): an x-api-key only, counted against its
-	// rate limit.
-	v1 := g.Group("/v1", a.authenticate)
-	v1.POST("/decision", a.decision)
-	v1.POST("/score", a.score)
-	v1.GET("/usage", a.usageStats)
+	g.GET("/openapi.json", a.serveOpenAPI)
+
+	// Credit Decision API (seed 002): the decision scope, the demo key outside
+	// production, the seed's own rate limit, its error shape (errorShapes).
+	// decision and score are computations billed per call, not changes: no
+	// Idempotency-Key (idempotency.go).
+	decision := []echo.MiddlewareFunc{a.partnerKey(demoKeyAllowed), a.rateLimit(rateDecision), requireScope(lending.ScopeDecision)}
+	g.POST("/v1/decision", a.decision, decision...)
+	g.POST("/v1/score", a.score, decision...)
+	g.GET("/v1/usage", a.usageStats, decision...)
+}
+
+// errorShapes says which error shape answers under which path (the longest
+// prefix wins); everything else under /api answers in RFC 9457 problem+json.
+// A route group that follows a seed's error shape adds its prefix here.
+var errorShapes = []struct {
+	prefix string
+	shape  ErrorShape
+}{
+	{"/api/v1/decision", Seed002Errors},
+	{"/api/v1/score", Seed002Errors},
+	{"/api/v1/usage", Seed002Errors},
 }

@@ -12,21 +12,29 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
 
+	"prequal/lending"
 	"prequal/store"
 )
 
 // testAPI is the API mounted under /api on its own Echo app, on a real SQLite
 // file behind a real HTTP server. Its failures are written by WriteError, as
 // the portal's error handler writes every /api/ failure (how the portal mounts
-// the API is tested in handlers).
+// the API is tested in handlers). Every answer to a documented route is
+// checked against the OpenAPI document (call): the document is kept true by
+// the API's behaviour, not only by its route list.
 type testAPI struct {
 	t     testing.TB
 	srv   *httptest.Server
 	store *store.Store
+	api   *API
+	echo  *echo.Echo
 }
 
 // newTestAPI starts the API; mutate its Config with opts.
@@ -40,7 +48,7 @@ func newTestAPI(t testing.TB, opts ...func(*Config)) *testAPI {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st),
+		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, o := range opts {
@@ -49,16 +57,15 @@ func newTestAPI(t testing.TB, opts ...func(*Config)) *testAPI {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
-		code := http.StatusInternalServerError
-		if he := (*echo.HTTPError)(nil); errors.As(err, &he) {
-			code = he.Code
+		if !c.Response().Committed {
+			_ = WriteError(c, err)
 		}
-		_ = WriteError(c, code)
 	}
-	New(cfg).Mount(e.Group("/api"))
+	a := New(cfg)
+	a.Mount(e.Group("/api"))
 	srv := httptest.NewServer(e)
 	t.Cleanup(func() { srv.Close(); st.Close() })
-	return &testAPI{t: t, srv: srv, store: st}
+	return &testAPI{t: t, srv: srv, store: st, api: a, echo: e}
 }
 
 // apiResponse is one API call's outcome.
@@ -68,10 +75,11 @@ type apiResponse struct {
 	body   []byte
 }
 
-// newAPIKey creates a real key for tenant and returns its secret.
-func (p *testAPI) newAPIKey(tenant string) (store.APIKey, string) {
+// newAPIKey creates a real key for tenant (a partner of that id, made if
+// needed) with scopes (none: decision) and returns its secret.
+func (p *testAPI) newAPIKey(tenant string, scopes ...lending.Scope) (store.APIKey, string) {
 	p.t.Helper()
-	k, secret, err := p.store.CreateAPIKey(context.Background(), tenant, store.AuditEntry{})
+	k, secret, err := p.store.CreateAPIKey(context.Background(), store.NewAPIKey{PartnerID: tenant, Scopes: scopes}, store.AuditEntry{})
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -106,7 +114,50 @@ func (p *testAPI) call(method, path, key, body string, header ...string) apiResp
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	checkAgainstDocument(p.t, req, resp, b)
 	return apiResponse{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// documentValidator checks answers against api/openapi.json with
+// libopenapi-validator (pinned in go.mod).
+var documentValidator = sync.OnceValues(func() (validator.Validator, error) {
+	doc, err := libopenapi.NewDocument(OpenAPIDocument())
+	if err != nil {
+		return nil, err
+	}
+	v, errs := newValidator(doc)
+	return v, errors.Join(errs...)
+})
+
+func newValidator(doc libopenapi.Document) (validator.Validator, []error) {
+	return validator.NewValidator(doc)
+}
+
+// checkAgainstDocument fails the test when the answer to a documented route
+// breaks the document: a status it does not list, another content type, or a
+// body its schema refuses. Routes the document does not have (the unknown
+// paths of the 404 tests, the test-only routes) are the route-table test's
+// business, not this one's.
+func checkAgainstDocument(t testing.TB, req *http.Request, resp *http.Response, body []byte) {
+	t.Helper()
+	v, err := documentValidator()
+	if err != nil {
+		t.Fatalf("OpenAPI document: %v", err)
+	}
+	copied := *resp
+	copied.Body = io.NopCloser(bytes.NewReader(body))
+	if ok, errs := v.ValidateHttpResponse(req, &copied); !ok {
+		for _, e := range errs {
+			if e.IsPathMissingError() || e.IsOperationMissingError() {
+				continue
+			}
+			t.Errorf("%s %s → %d breaks the OpenAPI document: %s (%s)\n%s", req.Method, req.URL.Path, resp.StatusCode,
+				e.Message, e.Reason, body)
+			for _, se := range e.SchemaValidationErrors {
+				t.Errorf("  schema: %s at %s", se.Reason, se.FieldPath)
+			}
+		}
+	}
 }
 
 // compact is want without insignificant whitespace, keeping its field order.

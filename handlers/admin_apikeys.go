@@ -26,7 +26,8 @@ func (s *Server) apiKeysView(c echo.Context) (views.APIKeysView, error) {
 	if err != nil {
 		return views.APIKeysView{}, err
 	}
-	v := views.APIKeysView{AdminPage: s.adminPage(c, "API keys"), PricePerCall: api.PricePerCall}
+	v := views.APIKeysView{AdminPage: s.adminPage(c, "API keys"), PricePerCall: api.PricePerCall, AllScopes: lending.AllScopes,
+		ChosenScopes: map[lending.Scope]bool{}}
 	byID := make(map[string]store.APIKey, len(keys))
 	for _, k := range keys {
 		byID[k.ID] = k
@@ -36,7 +37,7 @@ func (s *Server) apiKeysView(c echo.Context) (views.APIKeysView, error) {
 		if err != nil {
 			return views.APIKeysView{}, err
 		}
-		v.Keys = append(v.Keys, views.APIKeyRow{ID: k.ID, TenantID: k.TenantID, Prefix: k.Prefix,
+		v.Keys = append(v.Keys, views.APIKeyRow{ID: k.ID, TenantID: k.TenantID, PartnerName: k.PartnerName, Scopes: k.Scopes, Prefix: k.Prefix,
 			CreatedAt: k.CreatedAt, RotatedAt: k.RotatedAt, RevokedAt: k.RevokedAt,
 			Calls: u.Calls, CallsThisMonth: u.CallsThisMonth})
 	}
@@ -64,19 +65,31 @@ func (s *Server) adminAPIKeys(c echo.Context) error {
 }
 
 // adminCreateAPIKey creates a key and shows its secret in this response only
-// (never in a redirect or URL, and the page is no-store like every page).
+// (never in a redirect or URL, and the page is no-store like every page). The
+// partner of that id is made if it does not exist; no scope chosen means
+// decision, as keys have always been; only here can a key be an operator's.
 func (s *Server) adminCreateAPIKey(c echo.Context) error {
 	tenant := strings.TrimSpace(c.FormValue("tenant"))
+	form, _ := c.FormParams()
+	var scopes lending.Scopes
 	var k store.APIKey
 	var secret, problem string
 	var err error
-	if tenant == "" {
+	if len(form["scope"]) > 0 {
+		scopes, err = lending.NewScopes(form["scope"]...)
+	}
+	switch {
+	case tenant == "":
 		problem = "Enter the tenant the key is for."
-	} else {
-		k, secret, err = s.store.CreateAPIKey(c.Request().Context(), tenant, auditedBy(c))
+	case err != nil:
+		problem = "Choose scopes from the list."
+	default:
+		k, secret, err = s.store.CreateAPIKey(c.Request().Context(), store.NewAPIKey{PartnerID: tenant, Scopes: scopes, Live: s.cfg.Production}, auditedBy(c))
 		switch {
 		case errors.Is(err, store.ErrInvalidTenant):
 			problem = "Use 1 to 64 letters, digits, dots, dashes or underscores."
+		case errors.Is(err, store.ErrPartnerNotActive):
+			problem = "This partner is not active: approve or reinstate it on the Partners page first."
 		case err != nil:
 			return err
 		}
@@ -87,6 +100,9 @@ func (s *Server) adminCreateAPIKey(c echo.Context) error {
 	}
 	if problem != "" {
 		v.Tenant, v.TenantError = tenant, problem
+		for _, sc := range form["scope"] {
+			v.ChosenScopes[lending.Scope(sc)] = true
+		}
 		return render(c, http.StatusUnprocessableEntity, views.AdminAPIKeys(v))
 	}
 	s.log.LogAttrs(c.Request().Context(), slog.LevelInfo, "api key created",
@@ -98,7 +114,7 @@ func (s *Server) adminCreateAPIKey(c echo.Context) error {
 // adminRotateAPIKey gives a key a new secret, shown once; the old secret fails
 // from the next request on.
 func (s *Server) adminRotateAPIKey(c echo.Context) error {
-	k, secret, err := s.store.RotateAPIKey(c.Request().Context(), c.Param("id"), auditedBy(c))
+	k, secret, err := s.store.RotateAPIKey(c.Request().Context(), c.Param("id"), s.cfg.Production, auditedBy(c))
 	switch {
 	case errors.Is(err, store.ErrAPIKeyRevoked):
 		return echo.NewHTTPError(http.StatusConflict, "This key is revoked and cannot be rotated. Create a new key instead.").SetInternal(err)

@@ -54,7 +54,7 @@ func TestAdminCreatesAndRotatesAPIKey(t *testing.T) {
 		t.Fatalf("create: %d", resp.StatusCode)
 	}
 	secret := revealedSecret(t, body)
-	if !strings.HasPrefix(secret, "pqk_") {
+	if !strings.HasPrefix(secret, "sk_test_") {
 		t.Fatalf("no key shown after creating one: %q", secret)
 	}
 	if resp.Header.Get("Cache-Control") != "no-store" {

@@ -68,6 +68,13 @@ func (s *Server) detailView(c echo.Context, app lending.Application) (views.Appl
 			CreatedAt: m.CreatedAt, SentAt: m.SentAt, NextTryAt: m.NextTryAt, LastError: m.LastError})
 	}
 	v.HeldBecause = heldBecause(v.Events)
+	if app.PartnerID != "" {
+		names, err := s.partnerNames(c, []lending.Application{app})
+		if err != nil {
+			return v, err
+		}
+		v.PartnerName = names[app.PartnerID]
+	}
 	for _, a := range officerActions {
 		ok, why := lending.OfficerActionAllowed(a, app)
 		v.Actions = append(v.Actions, views.ActionChoice{Action: a, Allowed: ok, Why: why})

@@ -69,15 +69,19 @@ func (s *Server) adminPage(c echo.Context, title string) views.AdminPage {
 
 // safeNext keeps a post-sign-in destination only when it is a path inside /admin
 // on this site, so the sign-in page cannot be used to send an officer elsewhere.
-func safeNext(next string) string {
+func safeNext(next string) string { return safeNextIn("/admin", next) }
+
+// safeNextIn keeps next only when it is a path inside area (other than its
+// sign-in and sign-out pages) on this site; otherwise it is area itself.
+func safeNextIn(area, next string) string {
 	u, err := url.Parse(next)
 	if err != nil || next == "" || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
 		strings.HasPrefix(next, "//") || strings.Contains(next, `\`) {
-		return "/admin"
+		return area
 	}
 	p := path.Clean(u.Path) // "/admin/../apply" must not leave /admin
-	if (p != "/admin" && !strings.HasPrefix(p, "/admin/")) || p == "/admin/signin" || p == "/admin/signout" {
-		return "/admin"
+	if (p != area && !strings.HasPrefix(p, area+"/")) || p == area+"/signin" || p == area+"/signout" {
+		return area
 	}
 	if u.RawQuery != "" {
 		return p + "?" + u.RawQuery

@@ -147,6 +147,9 @@ func (s *Server) adminPipeline(c echo.Context) error {
 	}
 	v := views.PipelineView{AdminPage: s.adminPage(c, "Applications"), Form: form, Errors: errs,
 		Rows: page.Rows, Total: page.Total, Page: page.Page, PageSize: page.PageSize, Lenders: lenders}
+	if v.PartnerNames, err = s.partnerNames(c, page.Rows); err != nil {
+		return err
+	}
 	c.Response().Header().Add("Vary", hxRequest)
 	if isHTMX(c) && c.Request().Header.Get(hxHistoryRestore) != "true" {
 		// The address bar gets the tidy URL of this view (a submitted form would
@@ -225,4 +228,15 @@ func dollarsText(c lending.Cents) string {
 		sign, c = "-", -c
 	}
 	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+}
+
+// partnerNames names the partners that own any of apps.
+func (s *Server) partnerNames(c echo.Context, apps []lending.Application) (map[string]string, error) {
+	var ids []string
+	for _, a := range apps {
+		if a.PartnerID != "" {
+			ids = append(ids, a.PartnerID)
+		}
+	}
+	return s.store.PartnerNames(c.Request().Context(), ids)
 }

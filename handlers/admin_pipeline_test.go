@@ -224,7 +224,7 @@ func TestReviewQueuePage(t *testing.T) {
 	_, body := p.get(client, "/admin/review")
 	d := doc(t, body)
 	rows := d.Find(`[data-testid="review-queue"] [data-testid="review-queue-row"]`)
-	if rows.Length() != 1 || rows.AttrOr("data-application-id", "") != held.ID || !strings.Contains(rows.Text(), "SSN was used before") {
+	if rows.Length() != 1 || rows.AttrOr("data-application-id", "") != held.ID || !strings.Contains(rows.Text(), "used this SSN before") {
 		t.Fatalf("queue rows %d: %q", rows.Length(), rows.Text())
 	}
 	if _, err := p.store.DecideReview(context.Background(), store.ReviewDecision{ApplicationID: held.ID, To: lending.ReviewApproved,

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"prequal/correlation"
 	"prequal/store"
 )
 
@@ -26,7 +27,7 @@ type apiResponse struct {
 // newAPIKey creates a real key for tenant and returns its secret.
 func (p *testPortal) newAPIKey(tenant string) (store.APIKey, string) {
 	p.t.Helper()
-	k, secret, err := p.store.CreateAPIKey(context.Background(), tenant, store.AuditEntry{})
+	k, secret, err := p.store.CreateAPIKey(context.Background(), store.NewAPIKey{PartnerID: tenant}, store.AuditEntry{})
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestAPIIsMountedBehindTheSharedMiddleware(t *testing.T) {
 		if cc := r.header.Get("Cache-Control"); cc != "no-store" {
 			t.Errorf("Cache-Control %q, want no-store", cc)
 		}
-		if r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get(HeaderCorrelationID) == "" {
+		if r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get(correlation.Header) == "" {
 			t.Errorf("security headers or correlation id missing: %v", r.header)
 		}
 	})
@@ -112,11 +113,12 @@ func TestAPIIsMountedBehindTheSharedMiddleware(t *testing.T) {
 			t.Fatalf("status %d: %s", r.status, r.body)
 		}
 	})
-	t.Run("an unknown route is a JSON 404", func(t *testing.T) {
-		r := p.api(nil, http.MethodPost, "/api/v1/nope", key, seedRequest)
-		if r.status != http.StatusNotFound || r.header.Get("Content-Type") != "application/json" {
-			t.Errorf("status %d, Content-Type %q; want a JSON 404", r.status, r.header.Get("Content-Type"))
+	t.Run("an unknown route is a problem+json 404", func(t *testing.T) {
+		r := p.api(nil, http.MethodPost, "/api/v1/nope", key, seedRequest, "X-Correlation-ID", "partner-corr-42")
+		if r.status != http.StatusNotFound || r.header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("status %d, Content-Type %q; want a problem+json 404", r.status, r.header.Get("Content-Type"))
 		}
+		assertSameJSON(t, r.body, `{"type": "about:blank", "title": "Not Found", "status": 404, "detail": "Not found.", "correlationId": "partner-corr-42"}`)
 	})
 	t.Run("a failure is the API's JSON 500, without details", func(t *testing.T) {
 		if err := p.store.Close(); err != nil {

@@ -23,6 +23,7 @@ const (
 	accessStage                  // stage only; production: 404
 	accessCallback               // the platform: path token and signature, else 401
 	accessAPI                    // a partner's API key, else 401
+	accessPartner                // a signed-in partner (its own keys only); anonymous: developers' sign-in
 )
 
 // routeAccess classifies every route of the route table. A route added to
@@ -76,6 +77,20 @@ var routeAccess = map[string]access{
 	"POST /admin/api-keys":                            accessAdmin,
 	"POST /admin/api-keys/:id/rotate":                 accessAdmin,
 	"POST /admin/api-keys/:id/revoke":                 accessAdmin,
+	"GET /admin/partners":                             accessAdmin,
+	"POST /admin/partners/:id/:action":                accessAdmin,
+	"GET /api/openapi.json":                           accessPublic,
+	"GET /register":                                   accessPublic,
+	"GET /developers/register":                        accessPublic,
+	"POST /developers/register":                       accessPublic,
+	"GET /developers/signin":                          accessPublic,
+	"POST /developers/signin":                         accessPublic,
+	"POST /developers/signout":                        accessPublic,
+	"GET /developers/docs":                            accessPublic,
+	"GET /developers":                                 accessPartner,
+	"POST /developers/keys":                           accessPartner,
+	"POST /developers/keys/:id/rotate":                accessPartner,
+	"POST /developers/keys/:id/revoke":                accessPartner,
 }
 
 // routeKeys lists the routes an Echo app registered, as "METHOD /path".
@@ -237,6 +252,35 @@ func TestAdminRoutesNeedASignedInOfficerWithTheRole(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// Developer dashboard routes: anonymous → the developers' sign-in page; a
+// partner acting on another partner's key → 404, and the key is unchanged.
+func TestDeveloperRoutesNeedASignedInPartner(t *testing.T) {
+	p := newTestPortal(t)
+	other, _ := p.newAPIKey("other-partner")
+	partner := p.partner("dev@acme.example")
+	for _, k := range routesOf(accessPartner) {
+		method, pattern, _ := strings.Cut(k, " ")
+		path := fill(pattern, map[string]string{"id": other.ID})
+		t.Run(k, func(t *testing.T) {
+			code, loc := p.do(nil, method, path)
+			if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/developers/signin") {
+				t.Errorf("anonymous: %d → %q, want 303 to the developers' sign-in", code, loc)
+			}
+			code, loc = p.do(partner, method, path)
+			switch {
+			case strings.Contains(pattern, ":id") && code != http.StatusNotFound:
+				t.Errorf("another partner's key: %d, want 404", code)
+			case !strings.Contains(pattern, ":id") && (code >= 500 || strings.HasPrefix(loc, "/developers/signin")):
+				t.Errorf("partner: %d → %q", code, loc)
+			}
+		})
+	}
+	k, err := p.store.APIKey(context.Background(), other.ID)
+	if err != nil || !k.Active() || !k.RotatedAt.IsZero() {
+		t.Errorf("another partner's key changed: %+v (%v)", k, err)
 	}
 }
 

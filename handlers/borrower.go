@@ -9,7 +9,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"prequal/correlation"
 	"prequal/lending"
+	"prequal/stage"
 	"prequal/store"
 	"prequal/views"
 )
@@ -60,7 +62,7 @@ func (s *Server) applyForm(c echo.Context) error {
 		return err
 	}
 	v := s.applyView(lending.ApplicationForm{}, nil)
-	if sc, ok := s.stageScenario(c.QueryParam("scenario")); ok {
+	if sc, ok := s.stageScenario(c.QueryParam(stage.FieldScenario)); ok {
 		v.Form, v.Scenario, v.ScenarioSSN = lending.ApplicationForm(sc.Form), sc.ID, sc.Form[lending.FieldSSN]
 	}
 	return render(c, http.StatusOK, views.Apply(v))
@@ -88,7 +90,7 @@ func (s *Server) applySubmit(c echo.Context) error {
 	applicant, errs := form.Validate(s.now())
 	if len(errs) > 0 {
 		v := s.applyView(form, errs)
-		if sc, ok := s.stageScenario(c.FormValue("scenario")); ok {
+		if sc, ok := s.stageScenario(c.FormValue(stage.FieldScenario)); ok {
 			v.Scenario = sc.ID
 		}
 		v.SSNCleared = form.Get(lending.FieldSSN) != ""
@@ -105,11 +107,15 @@ func (s *Server) applySubmit(c echo.Context) error {
 	app, created, err := s.store.CreateApplication(c.Request().Context(), store.NewApplication{
 		SessionID:      sid,
 		IdempotencyKey: key,
-		IsTest:         s.isTestApplication(c),
-		Applicant:      applicant,
-		ClientIP:       c.RealIP(),
-		UserAgent:      c.Request().UserAgent(),
-		LeadTimeout:    s.leadTimeout(),
+		// The request's correlation id becomes the application's: the
+		// platform sees the id the borrower's request carried.
+		CorrelationID: correlation.FromContext(c.Request().Context()),
+		Channel:       lending.ChannelWeb,
+		IsTest:        s.isTestApplication(c),
+		Applicant:     applicant,
+		ClientIP:      c.RealIP(),
+		UserAgent:     c.Request().UserAgent(),
+		LeadTimeout:   s.leadTimeout(),
 	})
 	if errors.Is(err, store.ErrIdempotencyKeyReused) {
 		return echo.NewHTTPError(http.StatusConflict, "This form was already used. Please reload the page and try again.")
@@ -128,7 +134,7 @@ func (s *Server) applySubmit(c echo.Context) error {
 // isTestApplication reports whether the form was started from a QA scenario
 // (stage only; production never flags applications as test data).
 func (s *Server) isTestApplication(c echo.Context) bool {
-	_, ok := s.stageScenario(c.FormValue("scenario"))
+	_, ok := s.stageScenario(c.FormValue(stage.FieldScenario))
 	return ok
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,12 +29,13 @@ func (s *Server) platformCallback(c echo.Context) error {
 	if !s.callbackTokenOK(c.Param("token")) {
 		return echo.NewHTTPError(http.StatusUnauthorized).SetInternal(errors.New("callback path token does not match"))
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, platform.MaxCallbackBytes+1))
-	if err != nil {
+	// The route table caps this body at platform.MaxCallbackBytes (limitBodies).
+	body, err := io.ReadAll(c.Request().Body)
+	switch {
+	case tooLarge(err):
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge).SetInternal(err)
+	case err != nil:
 		return echo.NewHTTPError(http.StatusBadRequest).SetInternal(err)
-	}
-	if len(body) > platform.MaxCallbackBytes {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
 	webhookID, err := platform.Verify(s.cfg.WebhookSecrets, c.Request().Header, body, s.now())
 	if err != nil {
@@ -74,19 +76,37 @@ func (s *Server) platformCallback(c echo.Context) error {
 // noteRejectedCallback puts a callback whose signature or timestamp failed on the
 // timeline of the application its body names, so officers and QA see rejected
 // deliveries. Only the path token has vouched for the sender, so the body is
-// read for the lead uuid alone — nothing in it is applied — and the event says
-// the claim is unverified.
+// read for the lead uuid alone — nothing in it is applied — the event says the
+// claim is unverified, what it repeats of the sender's words is cut short, and
+// the store takes only so many such events per lead in an hour.
 func (s *Server) noteRejectedCallback(c echo.Context, body []byte, why error) {
 	ctx := c.Request().Context()
 	cb, err := platform.DecodeCallback(body)
 	if err != nil {
 		return
 	}
-	detail := "signature check failed (" + why.Error() + "); unverified claim: status " + cb.Data.Status +
-		", webhook-id " + c.Request().Header.Get(platform.HeaderWebhookID)
-	if err := s.store.RecordRejectedCallback(ctx, cb.Data.UUID, detail); err != nil && !errors.Is(err, store.ErrNotFound) {
+	detail := "signature check failed (" + why.Error() + "); unverified claim: status " + unverifiedText(cb.Data.Status) +
+		", webhook-id " + unverifiedText(c.Request().Header.Get(platform.HeaderWebhookID))
+	recorded, err := s.store.RecordRejectedCallback(ctx, cb.Data.UUID, detail, lending.MaxRejectedCallbackEventsPerHour)
+	switch {
+	case err != nil && !errors.Is(err, store.ErrNotFound):
 		s.log.WarnContext(ctx, "recording a rejected callback failed", "error", err)
+	case err == nil && !recorded:
+		s.log.DebugContext(ctx, "rejected callback not noted: the lead's hourly limit of such events is reached")
 	}
+}
+
+// maxUnverifiedText is how much of an unverified callback's own words a
+// timeline event repeats.
+const maxUnverifiedText = 64
+
+// unverifiedText is a sender's unverified value as a timeline may show it: at
+// most maxUnverifiedText characters, quoted so that nothing in it reads as ours.
+func unverifiedText(v string) string {
+	if r := []rune(v); len(r) > maxUnverifiedText {
+		return strconv.QuoteToASCII(string(r[:maxUnverifiedText])) + "…"
+	}
+	return strconv.QuoteToASCII(v)
 }
 
 // Waiting for a lead's uuid to be recorded: a fast platform's callback can

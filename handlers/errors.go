@@ -29,6 +29,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 	case errors.Is(err, store.ErrNotFound):
 		code = http.StatusNotFound
+	case tooLarge(err):
+		code = http.StatusRequestEntityTooLarge // a handler read past its route's cap (limitBodies)
+	}
+	if status, ok := api.StatusOf(err); ok {
+		code = status
 	}
 	level := slog.LevelWarn
 	if code >= 500 {
@@ -44,7 +49,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if strings.HasPrefix(path, "/api/") {
-		_ = api.WriteError(c, code)
+		_ = api.WriteError(c, err)
 		return
 	}
 	heading, text := errorCopy(code, msg)
@@ -64,6 +69,8 @@ func errorCopy(code int, msg string) (heading, text string) {
 		return "That can't be done now", msg
 	case http.StatusTooManyRequests:
 		return "Too many attempts", "Please wait a moment and try again."
+	case http.StatusRequestEntityTooLarge:
+		return "That was too much to send", "What you sent was larger than this page accepts. Please go back and check what you entered."
 	}
 	if code >= 500 {
 		return "Something went wrong on our side", "We couldn't finish that request. Nothing you entered was lost; please try again in a moment."

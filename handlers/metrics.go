@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -11,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"prequal/lending"
+	"prequal/store"
 )
 
 var startedAt = time.Now()
@@ -20,17 +24,28 @@ var startedAt = time.Now()
 // goroutines, heap and uptime. Aggregate
 // numbers only — nothing about any one borrower.
 func (s *Server) metrics(c echo.Context) error {
-	lead, review, err := s.store.StatusCounts(c.Request().Context())
+	b, err := metricsText(c.Request().Context(), s.store)
 	if err != nil {
 		return err
 	}
-	mailCounts, err := s.store.MailCounts(c.Request().Context())
+	return c.Blob(http.StatusOK, metricsContentType, b)
+}
+
+const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// metricsText is the Prometheus text of the portal's figures.
+func metricsText(ctx context.Context, st *store.Store) ([]byte, error) {
+	lead, review, err := st.StatusCounts(ctx)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	mailCounts, err := st.MailCounts(ctx)
+	if err != nil {
+		return nil, err
 	}
 	mail := map[string]int{}
-	for _, st := range []lending.MailStatus{lending.MailQueued, lending.MailSent, lending.MailFailed, lending.MailSkipped} {
-		mail[string(st)] = mailCounts[st]
+	for _, ms := range []lending.MailStatus{lending.MailQueued, lending.MailSent, lending.MailFailed, lending.MailSkipped} {
+		mail[string(ms)] = mailCounts[ms]
 	}
 	var b strings.Builder
 	gauge := func(name, help string) { fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name) }
@@ -58,5 +73,46 @@ func (s *Server) metrics(c echo.Context) error {
 	fmt.Fprintf(&b, "portal_heap_bytes %d\n", ms.HeapAlloc)
 	gauge("portal_uptime_seconds", "Seconds since the process started.")
 	fmt.Fprintf(&b, "portal_uptime_seconds %d\n", int64(time.Since(startedAt).Seconds()))
-	return c.Blob(http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", []byte(b.String()))
+	return []byte(b.String()), nil
+}
+
+// MetricsHandler serves the same figures as GET /metrics, for a private
+// listener (PORTAL_METRICS_ADDR): whoever can reach it may read them.
+func MetricsHandler(st *store.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "GET only", http.StatusMethodNotAllowed)
+			return
+		}
+		b, err := metricsText(r.Context(), st)
+		if err != nil {
+			http.Error(w, "metrics unavailable", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", metricsContentType)
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(b)
+	})
+}
+
+// metricsAccess guards GET /metrics on the main listener: open in stage; in
+// production only with the bearer token (PORTAL_METRICS_TOKEN), compared in
+// constant time, and absent (404) when no token is configured. The figures
+// are aggregates, but an anonymous reader learns the partner's volumes.
+func (s *Server) metricsAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	if !s.cfg.Production {
+		return next
+	}
+	if s.cfg.MetricsToken == "" {
+		return func(echo.Context) error { return echo.NewHTTPError(http.StatusNotFound) }
+	}
+	want := sha256.Sum256([]byte("Bearer " + s.cfg.MetricsToken))
+	return func(c echo.Context) error {
+		got := sha256.Sum256([]byte(c.Request().Header.Get(echo.HeaderAuthorization)))
+		if subtle.ConstantTimeCompare(want[:], got[:]) != 1 {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="metrics"`)
+			return echo.NewHTTPError(http.StatusUnauthorized)
+		}
+		return next(c)
+	}
 }

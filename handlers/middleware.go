@@ -1,77 +1,28 @@
 package handlers
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"prequal/correlation"
 )
-
-// HeaderCorrelationID carries the id that ties a request's log lines together
-// (and, towards the platform, an application's calls).
-const HeaderCorrelationID = "X-Correlation-ID"
-
-type ctxKey int
-
-const correlationKey ctxKey = 1
-
-var correlationPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
-
-// WithCorrelationID returns ctx carrying id for log lines written under it.
-func WithCorrelationID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, correlationKey, id)
-}
-
-// CorrelationID returns the id carried by ctx ("" when none).
-func CorrelationID(ctx context.Context) string {
-	id, _ := ctx.Value(correlationKey).(string)
-	return id
-}
-
-// LogHandler wraps a slog.Handler so every record logged with a request's
-// context carries its correlation id.
-type LogHandler struct{ slog.Handler }
-
-// Handle adds request_id to r when ctx has one.
-func (h LogHandler) Handle(ctx context.Context, r slog.Record) error {
-	if id := CorrelationID(ctx); id != "" {
-		r.AddAttrs(slog.String("request_id", id))
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-// WithAttrs keeps the wrapper around derived handlers.
-func (h LogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return LogHandler{h.Handler.WithAttrs(attrs)}
-}
-
-// WithGroup keeps the wrapper around derived handlers.
-func (h LogHandler) WithGroup(name string) slog.Handler { return LogHandler{h.Handler.WithGroup(name)} }
-
-func newCorrelationID() string {
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 // requestLog gives each request a correlation id (the caller's when it is sane)
 // and logs one line per request: never the query string, a cookie or a body.
 func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
-		id := req.Header.Get(HeaderCorrelationID)
-		if !correlationPattern.MatchString(id) {
-			id = newCorrelationID()
+		id := req.Header.Get(correlation.Header)
+		if !correlation.Usable(id) {
+			id = correlation.New()
 		}
-		c.SetRequest(req.WithContext(WithCorrelationID(req.Context(), id)))
-		c.Response().Header().Set(HeaderCorrelationID, id)
+		c.SetRequest(req.WithContext(correlation.NewContext(req.Context(), id)))
+		c.Response().Header().Set(correlation.Header, id)
 		start := time.Now()
 		err := next(c)
 		if err != nil {
@@ -90,12 +41,19 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 // statusPollRoute is the checking-rates poll's route as routes.go registers it.
 const statusPollRoute = "/applications/:id/status"
 
+// sandboxRoute is the embedded stage platform's route.
+const sandboxRoute = "/sandbox/*"
+
 // requestLogLevel is Info for every request but a poll that found the borrower
 // still waiting: each waiting borrower sends one every few seconds, so those
 // lines would be most of the log and say nothing (Debug). A poll that ends the
-// wait, and every failure, is still logged.
+// wait, and every failure, is still logged. The embedded stage platform's
+// calls are Debug too: it logs each of them itself.
 func requestLogLevel(route string, status int) slog.Level {
 	if route == statusPollRoute && status == http.StatusOK {
+		return slog.LevelDebug
+	}
+	if route == sandboxRoute { // the stage platform logs its own calls
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo
@@ -103,16 +61,23 @@ func requestLogLevel(route string, status int) slog.Level {
 
 // securityHeaders sets the headers every response carries. Pages are no-store:
 // almost every one shows personal data, and a shared computer must not keep them.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		for _, kv := range securityHeaderValues {
-			h[kv.name] = kv.value
+// Production, always served over https, also tells browsers never to use plain
+// http for the site again (HSTS).
+func securityHeaders(production bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			for _, kv := range securityHeaderValues {
+				h[kv.name] = kv.value
+			}
+			if production {
+				h[hsts.name] = hsts.value
+			}
+			if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+				h["Cache-Control"] = noStore
+			}
+			return next(c)
 		}
-		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
-			h["Cache-Control"] = noStore
-		}
-		return next(c)
 	}
 }
 
@@ -140,6 +105,10 @@ var (
 		sharedHeader("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
 	}
 	noStore = sharedHeader("Cache-Control", "no-store").value
+	// hsts: two years, the preload lists' minimum. Subdomains are left to the
+	// operator (the proxy can add includeSubDomains): the portal may share a
+	// domain with sites it does not know.
+	hsts = sharedHeader("Strict-Transport-Security", "max-age=63072000")
 )
 
 // crossOrigin refuses state-changing browser requests from other origins using

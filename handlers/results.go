@@ -3,6 +3,8 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -101,23 +103,36 @@ func (s *Server) applicationStatus(c echo.Context) error {
 
 // selectOffer records the borrower's choice and sends them to that product's
 // stored lenderOfferUrl — never a URL from the request, and only an https URL or
-// the stage platform's own lender page.
+// the stage platform's own lender page. The URL is checked before the choice is
+// recorded: a link we will not follow must not lock the other offers.
 func (s *Server) selectOffer(c echo.Context) error {
 	app, err := s.sessionApplication(c)
 	if err != nil {
 		return err
 	}
-	offer, err := s.store.SelectOffer(c.Request().Context(), app.ID, c.Param("productId"))
+	productID, err := url.PathUnescape(c.Param("productId"))
+	if err != nil {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	offers, err := s.store.LeadOffers(c.Request().Context(), app.ID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(offers, func(o lending.Offer) bool { return o.ProductID == productID })
+	if i < 0 {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if !lending.OutboundURLAllowed(offers[i].LenderOfferURL, s.cfg.StageLenderPrefix) {
+		s.log.ErrorContext(c.Request().Context(), "refused a lender URL that is not allowed",
+			"application_id", app.ID, "product_id", productID)
+		return echo.NewHTTPError(http.StatusBadGateway, "This lender's link is not available. Please choose another offer or contact us.")
+	}
+	offer, err := s.store.SelectOffer(c.Request().Context(), app.ID, productID)
 	switch {
 	case errors.Is(err, store.ErrOfferLocked):
 		return s.renderLocked(c, app)
 	case err != nil:
 		return err
-	}
-	if !lending.OutboundURLAllowed(offer.LenderOfferURL, s.cfg.StageLenderPrefix) {
-		s.log.ErrorContext(c.Request().Context(), "refused a lender URL that is not allowed",
-			"application_id", app.ID, "product_id", offer.ProductID)
-		return echo.NewHTTPError(http.StatusBadGateway, "This lender's link is not available. Please choose another offer or contact us.")
 	}
 	return c.Redirect(http.StatusSeeOther, offer.LenderOfferURL)
 }

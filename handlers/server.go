@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -39,8 +40,22 @@ type Config struct {
 	// APILimits are the JSON API's per-key rate limits (zero: the seed's).
 	APILimits api.Limits
 	// APILimiter counts API requests against APILimits; nil counts them in this
-	// process's memory (api.Config.Limiter).
+	// process's memory (api.NewMemoryRateLimiter).
 	APILimiter api.RateLimiter
+	// PublicHost is the host (and port) of the portal's public base URL: the
+	// only Host it answers, loopback names aside in stage (allowHosts).
+	PublicHost string
+	// Sandbox is the embedded stage platform, mounted at /sandbox behind the
+	// portal's middleware; nil when a real platform is configured (never in
+	// production).
+	Sandbox http.Handler
+	// TrustedProxies are the reverse proxies (PORTAL_TRUSTED_PROXIES) whose
+	// X-Forwarded-For and X-Forwarded-Proto are believed; empty: none.
+	TrustedProxies []netip.Prefix
+	// MetricsToken, when set, is the bearer token GET /metrics asks for in
+	// production (PORTAL_METRICS_TOKEN); production without one does not serve
+	// /metrics on this listener.
+	MetricsToken string
 	// WakeWorker, when set, is called after a borrower's action queued a lead
 	// submission or an email (a new application, a retry, a resume link), so the
 	// worker sends it now instead of at its next tick. It must not block.
@@ -60,6 +75,8 @@ type Server struct {
 	sessions *sessions.CookieStore
 	// api serves machines under /api (package api).
 	api *api.API
+	// apiReference is the OpenAPI document as /developers/docs shows it.
+	apiReference views.APIReference
 	// sessionIDs caches decoded borrower cookies (session_cache.go).
 	sessionIDs *sessionCache
 	now        func() time.Time
@@ -72,6 +89,9 @@ type Server struct {
 func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	if len(cfg.SessionKeys) == 0 || len(cfg.SessionKeys)%2 != 0 {
 		return nil, fmt.Errorf("handlers.New: session keys must come in hash/encryption pairs")
+	}
+	if cfg.Production && (cfg.PublicHost == "" || cfg.Sandbox != nil) {
+		return nil, fmt.Errorf("handlers.New: production needs its public host and never mounts the stage platform")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -93,13 +113,18 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, store: st, sessions: cs, sessionIDs: newSessionCache(), now: cfg.Now}
 	s.api = api.New(api.Config{
-		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st),
-		Limits: cfg.APILimits, Limiter: cfg.APILimiter, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
+		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st,
+		Limits: cfg.APILimits, RateLimiter: cfg.APILimiter, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
 	})
+	var err error
+	if s.apiReference, err = apiReference(api.OpenAPIDocument()); err != nil {
+		return nil, fmt.Errorf("handlers.New: %w", err)
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	e.SchemeExtractor = schemeExtractor(cfg.TrustedProxies)
 	e.HTTPErrorHandler = s.handleError
 	s.routes(e)
 	return e, nil
@@ -122,4 +147,19 @@ func (s *Server) leadTimeout() time.Duration {
 
 func (s *Server) page(title string) views.Page {
 	return views.Page{Site: s.cfg.Site, Title: title}
+}
+
+// NewStandaloneSandbox is `portal sandbox`: the stage platform alone, mounted at
+// /sandbox behind the same middleware as inside the portal (security headers,
+// the Host allow-list with publicHost and the loopback names, cross-origin
+// protection, body limits).
+func NewStandaloneSandbox(sandbox http.Handler, publicHost string, logger *slog.Logger) *echo.Echo {
+	s := &Server{cfg: Config{Sandbox: sandbox, PublicHost: publicHost, Logger: logger}, log: logger, now: time.Now}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	e.Use(recoverPanics, securityHeaders(false), s.allowHosts, crossOrigin(), limitBodies())
+	s.mountSandbox(e)
+	return e
 }

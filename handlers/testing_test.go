@@ -47,11 +47,15 @@ func newTestPortal(t testing.TB, opts ...func(*Config)) *testPortal {
 		SessionKeys:    [][]byte{sessionKey, sessionKey},
 		LeadTimeout:    2 * time.Minute,
 		CallbackToken:  "test-callback-token-0123456789",
+		PublicHost:     "example.com", // httptest.NewRequest's host; the test server is on loopback
 		WebhookSecrets: []platform.WebhookSecret{platform.NewWebhookSecret()},
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if cfg.Production && cfg.PublicHost == "example.com" {
+		cfg.PublicHost = "127.0.0.1" // production answers only its public host: here, the test server's
 	}
 	e, err := New(cfg, st)
 	if err != nil {

@@ -9,8 +9,12 @@ type Application struct {
 	CorrelationID string
 	PartnerLeadID string
 	IsTest        bool
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Channel is how the application came; PartnerID the partner whose API
+	// key made it ("" for the web form: no partner owns it).
+	Channel   Channel
+	PartnerID string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 
 	RequestedAmount  Cents
 	LoanPurpose      string
@@ -124,6 +128,7 @@ const (
 	EventOfferSelected       = "offer_selected"
 	EventRetryRequested      = "retry_requested"
 	EventHeldForReview       = "held_for_review"
+	EventFlaggedForReview    = "flagged_for_review"
 	EventReviewDecided       = "review_decided"
 	EventOfficerAction       = "officer_action"
 	EventPIIRevealed         = "pii_revealed"
@@ -132,6 +137,13 @@ const (
 	EventEmailSkipped        = "email_skipped"
 	EventResumeLinkUsed      = "resume_link_used"
 )
+
+// MaxRejectedCallbackEventsPerHour is how many callback_rejected events one
+// application's timeline takes in an hour. A rejected callback is unverified
+// (only the path token vouched for it), so whoever holds the token must not be
+// able to fill an officer's timeline; the stage platform's callback-retry
+// scenario sends three per delivery, well inside the limit.
+const MaxRejectedCallbackEventsPerHour = 10
 
 // Event sources: who or what caused an event.
 const (

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,6 +30,8 @@ func FuzzApplicationForm(f *testing.F) {
 		{FieldFirstName: "Zoë-Anne", FieldLastName: "O'Brien Núñez", FieldEmail: " Alex@Example.COM ", FieldState: "il"},
 		{FieldFirstName: "<script>alert(1)</script>", FieldStreet: `"><img src=x onerror=alert(1)>`},
 		{FieldUnit: `<svg onload=alert(1)>`, FieldCity: "javascript:alert(1)"},
+		{FieldUnit: "<4B>", FieldStreet: "1 Main\x00St", FieldCity: "Spring\u202efield"},
+		{FieldStreet: "1 Main St\r\nX-Injected: 1", FieldUnit: "4\u200bB", FieldCity: "\ufeffSpringfield"},
 		{FieldRequestedLoanAmount: "99999999999999999999", FieldIncomeYearly: "-1", FieldHousingMonthlyPayment: "1e9"},
 		{FieldDOB: "2010-02-30", FieldSSN: "666-12-3456", FieldPhone: "+1 (102) 555-0143"},
 		{FieldEmail: "a@b", FieldFirstName: strings.Repeat("é", MaxNameLength+1), FieldConsentTcpa: "maybe"},
@@ -109,8 +112,15 @@ func checkApplicantLimits(t *testing.T, a Applicant) {
 			bad(what, v.s)
 		}
 	}
-	if utf8.RuneCountInString(a.Unit) > MaxUnitLength || a.Unit != strings.TrimSpace(a.Unit) {
+	if utf8.RuneCountInString(a.Unit) > MaxUnitLength || a.Unit != strings.TrimSpace(a.Unit) || strings.ContainsAny(a.Unit, "<>") {
 		bad("unit", a.Unit)
+	}
+	for what, v := range map[string]string{"street": a.Street, "unit": a.Unit, "city": a.City} {
+		for _, r := range v {
+			if r == utf8.RuneError || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Co, unicode.Zl, unicode.Zp) {
+				bad(what, v)
+			}
+		}
 	}
 	if !zipShape.MatchString(a.Zipcode) {
 		bad("zipcode", a.Zipcode)

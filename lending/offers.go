@@ -4,8 +4,25 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
+	"strings"
 )
+
+// MaxProductIDLength is the longest product id the portal keeps.
+const MaxProductIDLength = 100
+
+// productIDPattern is what a product id may hold.
+var productIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
+
+// ValidProductID reports whether id is a product id the portal can put in a
+// URL: the borrower selects an offer by its id as one path segment, so it is
+// kept to letters, digits and . _ : - (characters that mean nothing in a path),
+// and is never only dots (a "." or ".." segment would move the URL elsewhere,
+// escaped or not: browsers read %2e as a dot).
+func ValidProductID(id string) bool {
+	return productIDPattern.MatchString(id) && strings.Trim(id, ".") != ""
+}
 
 // AmountRange is the platform's grouping of a product relative to the amount the
 // borrower asked for (seed 000).

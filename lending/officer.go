@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -106,16 +107,52 @@ const (
 	OfficerSessionAbsolute = 8 * time.Hour
 )
 
-// Sign-in throttling. Failures are counted per account and per client IP; once
+// Sign-in throttling. Failures are counted per account and client address
+// together, and per client address alone (SignInThrottleKeys); once
 // SignInFreeFailures have failed within SignInFailureWindow, each further attempt
-// must wait SignInDelay. The wait doubles with each failure but never exceeds
-// SignInMaxDelay, so the real officer is slowed down, never locked out for good.
+// from that client must wait SignInDelay. The wait doubles with each failure but
+// never exceeds SignInMaxDelay.
+//
+// There is deliberately no counter per account alone. With one, anyone who knew
+// an officer's email could keep that officer out — five wrong guesses from
+// anywhere, then one more each time the block ended. Here a client that has not
+// been failing is never refused: the officer signing in from their own address
+// gets in while an attacker's address waits. What this gives up is a limit on
+// guessing one account from very many addresses at once; each address still gets
+// only SignInFreeFailures guesses an hour (an IPv6 /64, which one customer
+// usually holds whole, counts as one address), every guess costs an argon2id
+// hash, and officers' passwords are at least MinPasswordLength characters long.
 const (
 	SignInFreeFailures  = 5
 	SignInFailureWindow = time.Hour
 	SignInBaseDelay     = 30 * time.Second
 	SignInMaxDelay      = 15 * time.Minute
 )
+
+// SignInThrottleKeys names the failure counters one sign-in attempt touches:
+// the account from this client first, then the client alone (across accounts,
+// so one address cannot try many accounts either). email is normalised.
+func SignInThrottleKeys(email, ip string) []string {
+	client := ThrottleClient(ip)
+	return []string{"account-client:" + email + " " + client, "client:" + client}
+}
+
+// ThrottleClient is the unit a throttle counts a client by: its IPv4 address,
+// or the /64 network of its IPv6 address (one subscriber is usually given a
+// whole /64, and could otherwise take a fresh address for every attempt). An
+// address that does not parse is used as it is.
+func ThrottleClient(ip string) string {
+	ip = strings.TrimSpace(ip)
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return a.String()
+}
 
 // SignInDelay is how long sign-in stays refused after the given number of recent
 // failures: nothing up to SignInFreeFailures, then 30 s, 1 min, 2 min, … up to 15 min.

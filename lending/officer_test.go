@@ -174,3 +174,28 @@ func TestMaskEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestThrottleClient(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"203.0.113.9", "203.0.113.9"},
+		{"::ffff:203.0.113.9", "203.0.113.9"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"},
+		{"2001:db8:1:2::9", "2001:db8:1:2::/64"},
+		{"fe80::1%eth0", "fe80::/64"},
+		{" 198.51.100.1 ", "198.51.100.1"},
+		{"not an address", "not an address"},
+	} {
+		if got := ThrottleClient(tt.in); got != tt.want {
+			t.Errorf("ThrottleClient(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	keys := SignInThrottleKeys("ada@bank.example", "2001:db8::1")
+	if len(keys) != 2 || keys[0] == keys[1] || !strings.Contains(keys[0], "ada@bank.example") || strings.Contains(keys[1], "ada") {
+		t.Errorf("keys %q: want the account from this client, then the client alone", keys)
+	}
+	for _, k := range keys {
+		if strings.HasPrefix(k, "account:") {
+			t.Errorf("key %q throttles the account for every client", k)
+		}
+	}
+}

@@ -162,23 +162,33 @@ func ValidateDenial(codes []string, otherText string) map[string]string {
 // ScreeningFacts are what the store knows about a new application before it is
 // submitted. The counts exclude the new application itself.
 type ScreeningFacts struct {
-	SSNSeenWithOtherIdentity      bool // the same SSN arrived before with another name or date of birth
+	// SSNReusedByApplicant: the same applicant — the same browser session or
+	// the same mailbox (VelocityEmail) — sent this SSN before with another
+	// name or date of birth.
+	SSNReusedByApplicant bool
+	// SSNSeenWithOtherIdentity: someone else sent this SSN before with another
+	// name or date of birth. Only applications whose identity stands count:
+	// not those flagged or held by an SSN rule themselves (unless an officer
+	// approved them), nor those an officer denied or canceled.
+	SSNSeenWithOtherIdentity      bool
 	ApplicationsFromEmailLastHour int
 	ApplicationsFromIPLastHour    int
 	// TestData marks a stage QA application. QA runs every scenario from one
 	// workstation and persona, so the velocity rules would hold them all; the
-	// identity rule still applies.
+	// identity rules still apply.
 	TestData bool
 }
 
-// ScreeningHit names one reason an application is held for manual review.
+// ScreeningHit names one reason an application is held for manual review, or
+// flagged for officers while it goes on (ScreeningHit.Holds).
 type ScreeningHit string
 
 // Screening hits, in the order Screen reports them.
 const (
-	HitSSNIdentityMismatch ScreeningHit = "ssn_identity_mismatch"
-	HitEmailVelocity       ScreeningHit = "email_velocity"
-	HitIPVelocity          ScreeningHit = "ip_velocity"
+	HitSSNIdentityMismatch ScreeningHit = "ssn_identity_mismatch" // holds
+	HitSSNOtherApplicant   ScreeningHit = "ssn_other_applicant"   // flags
+	HitEmailVelocity       ScreeningHit = "email_velocity"        // holds
+	HitIPVelocity          ScreeningHit = "ip_velocity"           // holds
 )
 
 // Velocity limits: the most applications accepted within an hour, the new one
@@ -190,11 +200,32 @@ const (
 )
 
 // Screen returns why an application must be held for manual review before it is
-// submitted to the platform; nil means it may proceed.
+// submitted to the platform, or flagged for officers; nil means neither.
+//
+// The SSN rules. An SSN that arrives with another name or date of birth than
+// before is either a typo, a household mix-up, or someone using another
+// person's number; officers should look. But a hold the borrower can see must
+// not depend on other people's applications: a stranger who types someone's
+// SSN under any name would learn from "needs a review" whether that person ever
+// applied here for credit (an oracle), and their application would then hold
+// every later application of the real owner (poison). So:
+//   - the same applicant (session or mailbox) sending the SSN under another
+//     identity is held (HitSSNIdentityMismatch): it tells them only what they
+//     did themselves;
+//   - anyone else's earlier use flags the application for officers
+//     (HitSSNOtherApplicant) without holding it: the borrower sees exactly what
+//     a never-seen SSN would show, and the platform's own identity check (its
+//     soft pull matches name and SSN) answers them as it would anyone;
+//   - an application flagged or held by these rules is no reference for later
+//     ones until an officer approves it, and a denied or canceled one never is,
+//     so a stranger's attempt cannot make the owner's own applications look
+//     suspicious.
 func Screen(f ScreeningFacts) []ScreeningHit {
 	var hits []ScreeningHit
-	if f.SSNSeenWithOtherIdentity {
+	if f.SSNReusedByApplicant {
 		hits = append(hits, HitSSNIdentityMismatch)
+	} else if f.SSNSeenWithOtherIdentity {
+		hits = append(hits, HitSSNOtherApplicant)
 	}
 	if f.TestData {
 		return hits
@@ -208,15 +239,52 @@ func Screen(f ScreeningFacts) []ScreeningHit {
 	return hits
 }
 
+// Holds reports whether the hit holds the application for manual review
+// before submission; a hit that does not only flags it for officers.
+func (h ScreeningHit) Holds() bool { return h != HitSSNOtherApplicant }
+
+// QuestionsIdentity reports whether the hit casts doubt on the identity the
+// application gives, so that it is no reference for the SSN rules.
+func (h ScreeningHit) QuestionsIdentity() bool {
+	return h == HitSSNIdentityMismatch || h == HitSSNOtherApplicant
+}
+
 // Description explains the hit to an officer in one sentence.
 func (h ScreeningHit) Description() string {
 	switch h {
 	case HitSSNIdentityMismatch:
-		return "This SSN was used before with a different name or date of birth."
+		return "The same applicant (browser session or email) used this SSN before with a different name or date of birth."
+	case HitSSNOtherApplicant:
+		return "Another applicant used this SSN before with a different name or date of birth; the application went on (the borrower is not told), check it is theirs."
 	case HitEmailVelocity:
 		return fmt.Sprintf("More than %d applications came from this email address within an hour.", MaxApplicationsPerEmailPerHour)
 	case HitIPVelocity:
 		return fmt.Sprintf("More than %d applications came from this IP address within an hour.", MaxApplicationsPerIPPerHour)
 	}
 	return fmt.Sprintf("Held by screening rule %q.", string(h))
+}
+
+// VelocityEmail is the mailbox an email address delivers to, as the email
+// velocity rule counts it: lower case, without a plus tag ("a+1@x" and "a+2@x"
+// reach the same inbox at nearly every provider, so counting them apart let one
+// person apply without limit), and for Gmail without dots and with
+// googlemail.com as gmail.com (Gmail ignores both). Only the rule uses it: the
+// stored address, what mail is sent to, and the stage QA scenario chosen by the
+// tag all keep the address as typed.
+func VelocityEmail(email string) string {
+	e := strings.ToLower(strings.TrimSpace(email))
+	local, domain, ok := strings.Cut(e, "@")
+	if !ok {
+		return e
+	}
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	if domain == "googlemail.com" {
+		domain = "gmail.com"
+	}
+	if domain == "gmail.com" {
+		local = strings.ReplaceAll(local, ".", "")
+	}
+	return local + "@" + domain
 }

@@ -145,8 +145,10 @@ func TestScreen(t *testing.T) {
 		{"ip N-1", ScreeningFacts{ApplicationsFromIPLastHour: MaxApplicationsPerIPPerHour - 1}, nil},
 		{"ip N", ScreeningFacts{ApplicationsFromIPLastHour: MaxApplicationsPerIPPerHour}, []ScreeningHit{HitIPVelocity}},
 		{"ip N+1", ScreeningFacts{ApplicationsFromIPLastHour: MaxApplicationsPerIPPerHour + 1}, []ScreeningHit{HitIPVelocity}},
-		{"ssn mismatch", ScreeningFacts{SSNSeenWithOtherIdentity: true}, []ScreeningHit{HitSSNIdentityMismatch}},
-		{"everything", ScreeningFacts{SSNSeenWithOtherIdentity: true, ApplicationsFromEmailLastHour: 50, ApplicationsFromIPLastHour: 50}, []ScreeningHit{HitSSNIdentityMismatch, HitEmailVelocity, HitIPVelocity}},
+		{"ssn reused by the applicant", ScreeningFacts{SSNReusedByApplicant: true}, []ScreeningHit{HitSSNIdentityMismatch}},
+		{"ssn seen from another applicant", ScreeningFacts{SSNSeenWithOtherIdentity: true}, []ScreeningHit{HitSSNOtherApplicant}},
+		{"ssn both", ScreeningFacts{SSNReusedByApplicant: true, SSNSeenWithOtherIdentity: true}, []ScreeningHit{HitSSNIdentityMismatch}},
+		{"everything", ScreeningFacts{SSNReusedByApplicant: true, ApplicationsFromEmailLastHour: 50, ApplicationsFromIPLastHour: 50}, []ScreeningHit{HitSSNIdentityMismatch, HitEmailVelocity, HitIPVelocity}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,6 +174,7 @@ func TestScreeningHitDescription(t *testing.T) {
 		want string
 	}{
 		{HitSSNIdentityMismatch, "different name or date of birth"},
+		{HitSSNOtherApplicant, "Another applicant used this SSN"},
 		{HitEmailVelocity, "More than 3 applications came from this email address"},
 		{HitIPVelocity, "More than 10 applications came from this IP address"},
 		{"new_rule", `"new_rule"`},
@@ -188,12 +191,47 @@ func TestScreenExemptsTestDataFromVelocityOnly(t *testing.T) {
 	if hits := Screen(busy); len(hits) != 0 {
 		t.Errorf("test data held for velocity: %v", hits)
 	}
-	busy.SSNSeenWithOtherIdentity = true
+	busy.SSNReusedByApplicant = true
 	if hits := Screen(busy); len(hits) != 1 || hits[0] != HitSSNIdentityMismatch {
 		t.Errorf("test data with an identity mismatch: %v", hits)
 	}
 	busy.TestData = false
 	if hits := Screen(busy); len(hits) != 3 {
 		t.Errorf("real application: %v", hits)
+	}
+}
+
+// Only the other-applicant SSN rule lets the application go on (a flag); every
+// other hit holds it. Both SSN rules question the identity it gives.
+func TestScreeningHitHoldsAndQuestionsIdentity(t *testing.T) {
+	for _, tt := range []struct {
+		hit              ScreeningHit
+		holds, questions bool
+	}{
+		{HitSSNIdentityMismatch, true, true}, {HitSSNOtherApplicant, false, true},
+		{HitEmailVelocity, true, false}, {HitIPVelocity, true, false},
+	} {
+		if tt.hit.Holds() != tt.holds || tt.hit.QuestionsIdentity() != tt.questions {
+			t.Errorf("%s: holds %v questions %v", tt.hit, tt.hit.Holds(), tt.hit.QuestionsIdentity())
+		}
+	}
+}
+
+func TestVelocityEmail(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"alex@example.com", "alex@example.com"},
+		{"Alex@Example.COM", "alex@example.com"},
+		{"alex+1@example.com", "alex@example.com"},
+		{"alex+offers-all-ranges@example.com", "alex@example.com"},
+		{"alex+a+b@example.com", "alex@example.com"},
+		{"+tag@example.com", "+tag@example.com"}, // nothing before the tag: kept as it is
+		{"a.lex@gmail.com", "alex@gmail.com"},    // Gmail ignores dots
+		{"A.Lex+x@googlemail.com", "alex@gmail.com"},
+		{"a.lex@example.com", "a.lex@example.com"}, // other providers do not
+		{"not-an-email", "not-an-email"},
+	} {
+		if got := VelocityEmail(tt.in); got != tt.want {
+			t.Errorf("VelocityEmail(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

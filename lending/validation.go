@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -115,10 +116,10 @@ func (f ApplicationForm) ValidateField(name string, today time.Time) string {
 	case FieldStreet:
 		return checkText(v, "Enter your street address", MaxStreetLength)
 	case FieldUnit:
-		if utf8.RuneCountInString(v) > MaxUnitLength {
-			return fmt.Sprintf("Keep the apartment or unit to %d characters", MaxUnitLength)
+		if v == "" {
+			return "" // optional
 		}
-		return ""
+		return checkText(v, "", MaxUnitLength)
 	case FieldCity:
 		return checkText(v, "Enter your city", MaxCityLength)
 	case FieldState:
@@ -219,6 +220,14 @@ func checkName(v, what string) string {
 
 func cleanName(v string) string { return strings.Join(strings.Fields(v), " ") }
 
+// checkText is the one rule for free text (street, unit, city). It accepts a
+// subset of what the platform accepts — at most max characters, no < or > —
+// so that the platform never refuses an address the form let through, and it
+// also refuses what must not reach officers' screens or the platform at all:
+// bytes that are not UTF-8, control characters (NUL, escape, line breaks,
+// tabs), invisible formatting (bidirectional overrides such as U+202E, which
+// make text read backwards, zero-width characters, byte order marks), line
+// and paragraph separators, and private-use characters.
 func checkText(v, missing string, max int) string {
 	switch {
 	case v == "":
@@ -227,8 +236,26 @@ func checkText(v, missing string, max int) string {
 		return fmt.Sprintf("Keep this to %d characters", max)
 	case strings.ContainsAny(v, "<>"):
 		return "Remove the < and > characters"
+	case !printableText(v):
+		return "Use only letters, numbers, spaces and punctuation"
 	}
 	return ""
+}
+
+// printableText reports whether s is valid UTF-8 made only of characters that
+// show as themselves: no control (Cc), format (Cf), surrogate (Cs) or
+// private-use (Co) characters, no line or paragraph separators, and no U+FFFD
+// (what a broken byte sequence turns into).
+func printableText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Cs, unicode.Co, unicode.Zl, unicode.Zp) {
+			return false
+		}
+	}
+	return true
 }
 
 func checkEmail(v string) string {

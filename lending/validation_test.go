@@ -164,3 +164,35 @@ func TestAgeOn(t *testing.T) {
 		}
 	}
 }
+
+// One rule for every free-text field (street, unit, city): what reaches
+// officers' screens and the platform is printable text, without the markup
+// characters the platform refuses, without control characters (NUL, escape,
+// line breaks) and without invisible formatting (bidirectional overrides,
+// zero-width characters) that makes text read differently from what it is.
+func TestFreeTextRule(t *testing.T) {
+	hostile := []string{
+		"<4B>", "4<B", "Apt >", "1 Main\x00St", "1 Main St\x1b[31m", "Main\nSt", "Main\rSt", "Main\tSt",
+		"Main\u202eSt", "Main\u202aSt", "Main\u2066St", "Main\u200bSt", "Main\u200dSt", "\ufeffMain", "Main\u2028St",
+		"Main\u0085St", "Main\ue000St", "Main\xffSt", "Main\ufffdSt",
+	}
+	fine := []string{"Apt 4B", "#12", "Unit 3-C", "Ste. 400", "Building 7, Floor 2", "Rue de l'Église", "São Paulo", "Zoë's Way 1/2", "Coeur d’Alene"}
+	for _, field := range []string{FieldStreet, FieldUnit, FieldCity} {
+		for _, v := range hostile {
+			f := validForm()
+			f[field] = v
+			if msg := f.ValidateField(field, today); msg == "" {
+				t.Errorf("%s=%q accepted", field, v)
+			} else if strings.Contains(msg, v) {
+				t.Errorf("%s=%q: the message repeats the input: %q", field, v, msg)
+			}
+		}
+		for _, v := range fine {
+			f := validForm()
+			f[field] = v
+			if msg := f.ValidateField(field, today); msg != "" {
+				t.Errorf("%s=%q refused: %s", field, v, msg)
+			}
+		}
+	}
+}

@@ -30,8 +30,8 @@ func (p Product) Offer() (lending.Offer, error) {
 		return lending.Offer{}, fmt.Errorf("%w %q: %s", ErrInvalidProduct, p.ProductID, fmt.Sprintf(format, args...))
 	}
 	switch {
-	case p.ProductID == "" || len(p.ProductID) > maxIDLength:
-		return bad("productId must have 1 to %d characters", maxIDLength)
+	case !lending.ValidProductID(p.ProductID):
+		return bad("productId must be 1 to %d letters, digits or . _ : - (and not only dots)", lending.MaxProductIDLength)
 	case p.LenderName == "" || len(p.LenderName) > maxIDLength:
 		return bad("lenderName must have 1 to %d characters", maxIDLength)
 	case p.TermMonths <= 0 || p.TermMonths > maxTermMonths:

@@ -159,6 +159,26 @@ func TestLeadOffers(t *testing.T) {
 	}
 }
 
+// A productId ends up in a URL path (the borrower's select form): only a safe
+// charset is accepted off the wire, and never a dot segment.
+func TestProductIDCharset(t *testing.T) {
+	for _, id := range []string{"../../../admin/officers?", "..", ".", "a/b", "a b", "x?y=1", "a#b", "%2e%2e", "a\\b",
+		"prd\x00", "prd\u202e1", "ünï", "a;b", "a&b", "<b>"} {
+		p := testProduct()
+		p.ProductID = id
+		if _, err := p.Offer(); !errors.Is(err, ErrInvalidProduct) {
+			t.Errorf("productId %q accepted (%v)", id, err)
+		}
+	}
+	for _, id := range []string{"prd_0a1b2c", "prod-1", "A.B:C-D_e", "12345", strings.Repeat("x", 100)} {
+		p := testProduct()
+		p.ProductID = id
+		if _, err := p.Offer(); err != nil {
+			t.Errorf("productId %q refused: %v", id, err)
+		}
+	}
+}
+
 // Report is the one conversion of a platform lead, for callbacks and polls alike.
 func TestLeadReport(t *testing.T) {
 	notice, selected := "<p>Declined</p>", "prod-1"

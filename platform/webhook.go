@@ -44,6 +44,9 @@ func NewWebhookSecret() WebhookSecret {
 	return WebhookSecret(secretPrefix + base64.StdEncoding.EncodeToString(b))
 }
 
+// Key returns the secret's key bytes (ErrBadSecret when s is not whsec_<base64>).
+func (s WebhookSecret) Key() ([]byte, error) { return s.key() }
+
 func (s WebhookSecret) key() ([]byte, error) {
 	raw, ok := strings.CutPrefix(string(s), secretPrefix)
 	if !ok {

@@ -212,3 +212,42 @@ func TestHostileNoticeKeepsTheOrdinaryNotice(t *testing.T) {
 		t.Error("the ordinary notice has a script")
 	}
 }
+
+// Whatever the portal's form accepts in a free-text field, the platform
+// accepts too: a borrower the form let through is never left at "We couldn't
+// send your request" because the platform refused their address.
+func TestPortalTextRuleWithinPlatformRule(t *testing.T) {
+	today := time.Now()
+	values := []string{"Apt 4B", "<4B>", "4>B", "1 Main\x00St", "Main\u202eSt", "Main\nSt", "Rue de l'Église",
+		strings.Repeat("9", lending.MaxUnitLength), strings.Repeat("é", lending.MaxCityLength), strings.Repeat("x", lending.MaxStreetLength),
+		"  padded  ", "Main\xffSt", "&amp;", `"quoted"`}
+	for _, field := range []string{lending.FieldStreet, lending.FieldUnit, lending.FieldCity} {
+		for _, v := range values {
+			form := lending.ApplicationForm{}
+			for k, x := range validPortalForm() {
+				form[k] = x
+			}
+			form[field] = v
+			a, errs := form.Validate(today)
+			if len(errs) > 0 {
+				continue // the portal refuses it itself, with a message next to the field
+			}
+			lead := leadFromForm(t, validPortalForm(), "p-text")
+			lead.Address.Street, lead.Address.Unit, lead.Address.City = a.Street, a.Unit, a.City
+			if fe := validateLead(lead, today); len(fe) > 0 {
+				t.Errorf("%s=%q: the portal accepts it, the platform refuses it: %v", field, v, fe)
+			}
+		}
+	}
+}
+
+// validPortalForm is a valid borrower form as the portal's page posts it.
+func validPortalForm() map[string]string {
+	return map[string]string{
+		"requestedLoanAmount": "15000", "loanPurpose": "debt_consolidation", "firstName": "Alex", "lastName": "Rivera",
+		"email": "alex@example.com", "phone": "2025550143", "dob": "1990-04-12", "ssn": "123456789",
+		"street": "1 Main St", "unit": "", "city": "Springfield", "state": "IL", "zipcode": "62701",
+		"employmentStatus": "employed", "incomeYearly": "85000", "housingType": "rent", "housingMonthlyPayment": "1400",
+		"creditRating": "good", "consentSoftPull": "yes", "consentTerms": "yes", "consentEsign": "yes",
+	}
+}

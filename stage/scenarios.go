@@ -23,6 +23,13 @@ const (
 	ScenarioUnderwritingDecline   = "underwriting-decline"
 )
 
+// FieldScenario is the form field that marks an application as started from a
+// QA scenario: QA test data, which the velocity screening rules leave alone
+// (one QA workstation posts every scenario, many times an hour). Every
+// scenario's Form carries it, so that the form posted as is stays test data
+// however often it is posted; the /apply page sends it as a hidden field.
+const FieldScenario = "scenario"
+
 // Values every persona shares unless it says otherwise.
 const (
 	scenarioEmailDomain             = "example.com"
@@ -76,8 +83,9 @@ type persona struct {
 }
 
 // form renders a persona as the complete borrower form, with the scenario id as
-// the email's plus-tag and every required consent given (consentTcpa left out, as
-// the optional box starts unticked).
+// the email's plus-tag and as FieldScenario (the mark of QA test data), and every
+// required consent given (consentTcpa left out, as the optional box starts
+// unticked).
 func (p persona) form(id string) map[string]string {
 	employment := p.employment
 	if employment == "" {
@@ -109,6 +117,7 @@ func (p persona) form(id string) map[string]string {
 		"consentSoftPull":       scenarioConsentGiven,
 		"consentTerms":          scenarioConsentGiven,
 		"consentEsign":          scenarioConsentGiven,
+		FieldScenario:           id,
 	}
 }
 

@@ -7,20 +7,25 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"prequal/lending"
 )
 
 func TestCreateAPIKeyAndLookUp(t *testing.T) {
 	s, path := openTestStore(t)
 	ctx := context.Background()
-	k, secret, err := s.CreateAPIKey(ctx, "acme-bank", AuditEntry{})
+	k, secret, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme-bank"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(secret, apiKeyMarker) || len(secret) != len(apiKeyMarker)+43 {
-		t.Errorf("secret %q: want %s and 43 base64url characters", secret[:8], apiKeyMarker)
+	if !strings.HasPrefix(secret, apiKeyMarkerTest) || len(secret) != len(apiKeyMarkerTest)+43 {
+		t.Errorf("secret %q: want %s and 43 base64url characters", secret[:8], apiKeyMarkerTest)
 	}
-	if !strings.HasPrefix(secret, k.Prefix) || len(k.Prefix) != apiKeyPrefixLen {
-		t.Errorf("prefix %q is not the secret's first %d characters", k.Prefix, apiKeyPrefixLen)
+	if !strings.HasPrefix(secret, k.Prefix) || len(k.Prefix) != len(apiKeyMarkerTest)+apiKeyPrefixChars {
+		t.Errorf("prefix %q is not the secret's first %d characters", k.Prefix, len(apiKeyMarkerTest)+apiKeyPrefixChars)
+	}
+	if !k.Scopes.Has(lending.ScopeDecision) || len(k.Scopes) != 1 || k.PartnerName != "acme-bank" {
+		t.Errorf("key %+v: want scope decision and a partner named as its id", k)
 	}
 	got, err := s.APIKeyBySecret(ctx, secret)
 	if err != nil {
@@ -39,7 +44,7 @@ func TestCreateAPIKeyAndLookUp(t *testing.T) {
 	if !bytes.Contains(all, []byte(hashAPIKey(secret))) {
 		t.Fatal("the key's hash is not in the database's bytes: this check reads the wrong place")
 	}
-	if bytes.Contains(all, []byte(secret[apiKeyPrefixLen:])) {
+	if bytes.Contains(all, []byte(secret[len(k.Prefix):])) {
 		t.Error("the database contains the API key secret")
 	}
 }
@@ -47,7 +52,7 @@ func TestCreateAPIKeyAndLookUp(t *testing.T) {
 func TestCreateAPIKeyRejectsBadTenant(t *testing.T) {
 	s, _ := openTestStore(t)
 	for _, tenant := range []string{"", "has space", "semi;colon", strings.Repeat("a", 65), "ünï"} {
-		if _, _, err := s.CreateAPIKey(context.Background(), tenant, AuditEntry{}); !errors.Is(err, ErrInvalidTenant) {
+		if _, _, err := s.CreateAPIKey(context.Background(), NewAPIKey{PartnerID: tenant}, AuditEntry{}); !errors.Is(err, ErrInvalidTenant) {
 			t.Errorf("CreateAPIKey(%q) error = %v, want ErrInvalidTenant", tenant, err)
 		}
 	}
@@ -58,7 +63,7 @@ func TestRotateAPIKeyInvalidatesOldSecretAtOnce(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	s.SetClock(func() time.Time { return now })
-	k, oldSecret, err := s.CreateAPIKey(ctx, "acme", AuditEntry{})
+	k, oldSecret, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +73,7 @@ func TestRotateAPIKeyInvalidatesOldSecretAtOnce(t *testing.T) {
 		t.Fatalf("finder before rotation: %+v, %v", got, err)
 	}
 	now = now.Add(time.Hour)
-	rotated, newSecret, err := s.RotateAPIKey(ctx, k.ID, AuditEntry{})
+	rotated, newSecret, err := s.RotateAPIKey(ctx, k.ID, false, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +93,7 @@ func TestRotateAPIKeyInvalidatesOldSecretAtOnce(t *testing.T) {
 	if err != nil || got.ID != k.ID || !got.CreatedAt.Equal(k.CreatedAt) {
 		t.Errorf("new secret: %+v, %v; want key %s created %v", got, err, k.ID, k.CreatedAt)
 	}
-	if _, _, err := s.RotateAPIKey(ctx, "nope", AuditEntry{}); !errors.Is(err, ErrNotFound) {
+	if _, _, err := s.RotateAPIKey(ctx, "nope", false, AuditEntry{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("RotateAPIKey(unknown) error = %v, want ErrNotFound", err)
 	}
 }
@@ -96,7 +101,7 @@ func TestRotateAPIKeyInvalidatesOldSecretAtOnce(t *testing.T) {
 func TestRevokeAPIKey(t *testing.T) {
 	s, _ := openTestStore(t)
 	ctx := context.Background()
-	k, secret, err := s.CreateAPIKey(ctx, "acme", AuditEntry{})
+	k, secret, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +114,7 @@ func TestRevokeAPIKey(t *testing.T) {
 	if _, err := s.APIKeyBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
 		t.Errorf("revoked secret: error = %v, want ErrNotFound", err)
 	}
-	if _, _, err := s.RotateAPIKey(ctx, k.ID, AuditEntry{}); !errors.Is(err, ErrAPIKeyRevoked) {
+	if _, _, err := s.RotateAPIKey(ctx, k.ID, false, AuditEntry{}); !errors.Is(err, ErrAPIKeyRevoked) {
 		t.Errorf("rotating a revoked key: error = %v, want ErrAPIKeyRevoked", err)
 	}
 	got, err := s.APIKey(ctx, k.ID)
@@ -125,7 +130,7 @@ func TestAPIKeysListsByTenant(t *testing.T) {
 	s, _ := openTestStore(t)
 	ctx := context.Background()
 	for _, tenant := range []string{"zeta", "alpha", "alpha"} {
-		if _, _, err := s.CreateAPIKey(ctx, tenant, AuditEntry{}); err != nil {
+		if _, _, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: tenant}, AuditEntry{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -146,11 +151,11 @@ func TestAPIKeyChangesAreAuditedWithoutSecrets(t *testing.T) {
 	s, _ := openTestStore(t)
 	ctx := context.Background()
 	who := AuditEntry{OfficerID: "off1", OfficerEmail: "admin@example.com", IP: "192.0.2.1", UserAgent: "test"}
-	k, secret1, err := s.CreateAPIKey(ctx, "acme", who)
+	k, secret1, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, who)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, secret2, err := s.RotateAPIKey(ctx, k.ID, who)
+	_, secret2, err := s.RotateAPIKey(ctx, k.ID, false, who)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +178,7 @@ func TestAPIKeyChangesAreAuditedWithoutSecrets(t *testing.T) {
 			t.Errorf("%s entry = %+v", action, e)
 		}
 		for _, secret := range []string{secret1, secret2} {
-			if strings.Contains(e.Detail+e.Note, secret[apiKeyPrefixLen:]) {
+			if strings.Contains(e.Detail+e.Note, secret[len(k.Prefix):]) {
 				t.Errorf("%s entry holds a secret", action)
 			}
 		}
@@ -190,7 +195,7 @@ func TestAPIKeyFinderForgetsOnRevocation(t *testing.T) {
 	if _, err := finder.APIKeyBySecret(ctx, "pqk_not-yet"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown secret: %v", err)
 	}
-	k, secret, err := s.CreateAPIKey(ctx, "acme", AuditEntry{})
+	k, secret, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +225,7 @@ func TestAPIKeyFinderSeesAnotherProcessWithinTTL(t *testing.T) {
 	other := openAgain(t, path)
 
 	finder := NewAPIKeyFinder(s)
-	k, secret, err := other.CreateAPIKey(ctx, "acme", AuditEntry{})
+	k, secret, err := other.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +272,7 @@ func TestAPIKeyFinderTrustsNothingWhileDeaf(t *testing.T) {
 	s.SetClock(func() time.Time { return now })
 	waitListening(t, s)
 	finder := NewAPIKeyFinder(s)
-	k, secret, err := s.CreateAPIKey(ctx, "acme", AuditEntry{})
+	k, secret, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}

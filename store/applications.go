@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"prequal/lending"
@@ -17,11 +18,19 @@ var ErrIdempotencyKeyReused = errors.New("store: idempotency key belongs to anot
 type NewApplication struct {
 	SessionID      string
 	IdempotencyKey string
-	IsTest         bool
-	Applicant      lending.Applicant
-	ClientIP       string
-	UserAgent      string
-	LeadTimeout    time.Duration
+	// CorrelationID is the X-Correlation-ID of the request that creates the
+	// application (correlation.FromContext): every Platform API call made for
+	// the application carries it. Empty: a fresh one.
+	CorrelationID string
+	// Channel is how the application came (empty: lending.ChannelWeb);
+	// PartnerID the partner whose key made it ("" for the web form).
+	Channel     lending.Channel
+	PartnerID   string
+	IsTest      bool
+	Applicant   lending.Applicant
+	ClientIP    string
+	UserAgent   string
+	LeadTimeout time.Duration
 }
 
 // CreateApplication stores an application, its consent evidence, its submit job
@@ -34,12 +43,19 @@ type NewApplication struct {
 // On PostgreSQL it runs READ COMMITTED, the hottest write of all: the
 // idempotency key is settled by the unique index (ON CONFLICT DO NOTHING), and
 // the screening counts are read under advisory locks on the applicant's SSN
-// fingerprint, email and IP, so two instances screening the same person at once
-// take turns (and applications of different people do not wait for each other).
+// fingerprint, mailbox and IP, so two instances screening the same person at
+// once take turns (and applications of different people do not wait for each
+// other).
 func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app lending.Application, created bool, err error) {
 	now := s.now().UTC()
 	newID := NewID()
 	a := in.Applicant
+	if in.CorrelationID == "" {
+		in.CorrelationID = NewID()
+	}
+	if in.Channel == "" {
+		in.Channel = lending.ChannelWeb
+	}
 	// Sealing and fingerprinting need nothing from the database: done before the
 	// transaction, they keep the single writer's time per application short.
 	sealedSSN, fingerprint := s.sealer.Seal([]byte(a.SSN), []byte(newID)), s.sealer.Fingerprint(a.SSN)
@@ -65,19 +81,29 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 
 		locks := []string{"ssn " + fingerprint}
 		if !in.IsTest {
-			locks = append(locks, "email "+a.Email, "ip "+in.ClientIP)
+			locks = append(locks, "email "+lending.VelocityEmail(a.Email), "ip "+in.ClientIP)
 		}
 		if err := s.lockKeys(ctx, tx, locks...); err != nil {
 			return err
 		}
-		facts, err := screeningFacts(ctx, tx, fingerprint, a, in.ClientIP, in.IsTest, now)
+
+		facts, err := screeningFacts(ctx, tx, fingerprint, a, in, now)
 		if err != nil {
 			return err
 		}
 		id, created = newID, true
-		hits := lending.Screen(facts)
+		var holds, flags []lending.ScreeningHit
+		identityQuestioned := false
+		for _, h := range lending.Screen(facts) {
+			if h.Holds() {
+				holds = append(holds, h)
+			} else {
+				flags = append(flags, h)
+			}
+			identityQuestioned = identityQuestioned || h.QuestionsIdentity()
+		}
 		review := lending.ReviewPending
-		if len(hits) > 0 {
+		if len(holds) > 0 {
 			review = lending.ReviewManualReview
 		}
 
@@ -86,15 +112,18 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 			requested_amount_cents, loan_purpose, first_name, last_name, email, phone, dob,
 			ssn_sealed, ssn_last4, ssn_fingerprint, street, unit, city, state, zipcode,
 			employment_status, income_yearly_cents, housing_type, housing_monthly_cents, credit_rating, client_ip,
-			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms
-		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?)
+			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms, channel, partner_id,
+			email_velocity_key, ssn_identity_unconfirmed
+		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?)
 		ON CONFLICT (idempotency_key) DO NOTHING`,
-			id, in.SessionID, in.IdempotencyKey, NewID(), "pl_"+NewID(), in.IsTest, ms(now), ms(now),
+			id, in.SessionID, in.IdempotencyKey, in.CorrelationID, "pl_"+NewID(), in.IsTest, ms(now), ms(now),
 			int64(a.RequestedAmount), a.LoanPurpose, a.FirstName, a.LastName, a.Email, a.Phone, a.DOB.Format(time.DateOnly),
 			sealedSSN, a.SSNLast4(), fingerprint,
 			a.Street, a.Unit, a.City, a.State, a.Zipcode,
 			a.EmploymentStatus, int64(a.IncomeYearly), a.HousingType, int64(a.HousingMonthly), a.CreditRating, in.ClientIP,
 			string(lending.LeadCreated), ms(now), ms(now.Add(in.LeadTimeout)), string(review), ms(now),
+			string(in.Channel), nullString(in.PartnerID),
+			lending.VelocityEmail(a.Email), identityQuestioned,
 		)
 		if err != nil {
 			return err
@@ -129,16 +158,15 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 		if err := s.enqueueMail(ctx, tx, id, a.Email, lending.MailReceived, "", now); err != nil {
 			return err
 		}
-		if len(hits) > 0 {
-			detail := ""
-			for i, h := range hits {
-				if i > 0 {
-					detail += "; "
-				}
-				detail += h.Description()
+		if len(flags) > 0 {
+			if err := s.addEvent(ctx, tx, id, now, lending.Event{Kind: lending.EventFlaggedForReview, Source: lending.SourceSystem,
+				Detail: describeHits(flags)}); err != nil {
+				return err
 			}
+		}
+		if len(holds) > 0 {
 			return s.addEvent(ctx, tx, id, now, lending.Event{Kind: lending.EventHeldForReview, Source: lending.SourceSystem,
-				StatusFrom: string(lending.ReviewPending), StatusTo: string(lending.ReviewManualReview), Detail: detail})
+				StatusFrom: string(lending.ReviewPending), StatusTo: string(lending.ReviewManualReview), Detail: describeHits(holds)})
 		}
 		return s.enqueueSubmit(ctx, tx, id, now)
 	})
@@ -152,29 +180,53 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 	return app, created, nil
 }
 
+// describeHits is the officers' sentence for each hit, in one line.
+func describeHits(hits []lending.ScreeningHit) string {
+	var b strings.Builder
+	for i, h := range hits {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(h.Description())
+	}
+	return b.String()
+}
+
+// identityDiffers is the SQL condition "this stored application gives another
+// name or date of birth than the new one" (arguments: first name, last name, dob).
+const identityDiffers = `(lower(first_name) <> lower(?) OR lower(last_name) <> lower(?) OR dob <> ?)`
+
 // screeningFacts gathers what lending.Screen decides from. The velocity counts
 // stop at the rule's limit — Screen only asks whether it is reached, and an
 // address behind which many people apply (an office, a carrier's NAT) would
 // otherwise cost a count over all its applications of the hour on every
 // submit — and are not taken at all for QA test data, which they do not apply to.
-func screeningFacts(ctx context.Context, tx *sql.Tx, fingerprint string, a lending.Applicant, ip string, isTest bool, now time.Time) (lending.ScreeningFacts, error) {
-	f := lending.ScreeningFacts{TestData: isTest}
+func screeningFacts(ctx context.Context, tx *sql.Tx, fingerprint string, a lending.Applicant, in NewApplication, now time.Time) (lending.ScreeningFacts, error) {
+	f := lending.ScreeningFacts{TestData: in.IsTest}
 	hourAgo := ms(now.Add(-time.Hour))
-	err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM applications WHERE ssn_fingerprint = ?
-		AND (lower(first_name) <> lower(?) OR lower(last_name) <> lower(?) OR dob <> ?))`,
-		fingerprint, a.FirstName, a.LastName, a.DOB.Format(time.DateOnly)).Scan(&f.SSNSeenWithOtherIdentity)
-	if err != nil || isTest {
+	mailbox, dob := lending.VelocityEmail(a.Email), a.DOB.Format(time.DateOnly)
+	err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM applications WHERE ssn_fingerprint = ? AND `+identityDiffers+`
+			AND (session_id = ? OR email_velocity_key = ?)),
+		EXISTS (SELECT 1 FROM applications WHERE ssn_fingerprint = ? AND `+identityDiffers+`
+			AND session_id <> ? AND email_velocity_key <> ?
+			AND (ssn_identity_unconfirmed = 0 OR review_status = ?) AND review_status NOT IN (?, ?))`,
+		fingerprint, a.FirstName, a.LastName, dob, in.SessionID, mailbox,
+		fingerprint, a.FirstName, a.LastName, dob, in.SessionID, mailbox,
+		string(lending.ReviewApproved), string(lending.ReviewDenied), string(lending.ReviewCanceled),
+	).Scan(&f.SSNReusedByApplicant, &f.SSNSeenWithOtherIdentity)
+	if err != nil || in.IsTest {
 		return f, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications
-		WHERE email = ? AND created_at_ms >= ? LIMIT ?) AS recent`,
-		a.Email, hourAgo, lending.MaxApplicationsPerEmailPerHour).Scan(&f.ApplicationsFromEmailLastHour); err != nil {
+		WHERE email_velocity_key = ? AND created_at_ms >= ? LIMIT ?) AS recent`,
+		mailbox, hourAgo, lending.MaxApplicationsPerEmailPerHour).Scan(&f.ApplicationsFromEmailLastHour); err != nil {
 		return f, err
 	}
-	if ip != "" {
+	if in.ClientIP != "" {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications
 			WHERE client_ip = ? AND created_at_ms >= ? LIMIT ?) AS recent`,
-			ip, hourAgo, lending.MaxApplicationsPerIPPerHour).Scan(&f.ApplicationsFromIPLastHour); err != nil {
+			in.ClientIP, hourAgo, lending.MaxApplicationsPerIPPerHour).Scan(&f.ApplicationsFromIPLastHour); err != nil {
 			return f, err
 		}
 	}
@@ -189,7 +241,7 @@ const applicationColumns = `id, correlation_id, partner_lead_id, is_test, create
 	lead_deadline_ms, last_callback_at_ms, submit_error, coalesce(adverse_action_notice, ''),
 	coalesce(selected_product_id, ''), selected_at_ms,
 	review_status, review_submitted_at_ms, review_decided_at_ms, notice_sent_at_ms,
-	review_reasons, review_other_text, review_decided_by, review_note, email_confirmed_at_ms`
+	review_reasons, review_other_text, review_decided_by, review_note, email_confirmed_at_ms, channel, coalesce(partner_id, '')`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -211,7 +263,7 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 		&deadlineMS, &lastCallback, &a.Lead.SubmitError, &a.Lead.AdverseActionNotice,
 		&a.Lead.SelectedProductID, &selected,
 		&review, &reviewSubmitted, &reviewDecided, &noticeSent,
-		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note, &emailConfirmed)
+		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note, &emailConfirmed, &a.Channel, &a.PartnerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}

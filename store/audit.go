@@ -42,6 +42,10 @@ type AuditEntry struct {
 	Detail        string
 	IP            string
 	UserAgent     string
+	// Attempts is how many attempts one aggregated row stands for (throttled
+	// sign-ins), the last of them at LastAt; 1 and At for every other row.
+	Attempts int
+	LastAt   time.Time
 }
 
 func addAudit(ctx context.Context, tx *sql.Tx, at time.Time, e AuditEntry) error {
@@ -49,9 +53,9 @@ func addAudit(ctx context.Context, tx *sql.Tx, at time.Time, e AuditEntry) error
 		e.Outcome = OutcomeOK
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log
-		(at_ms, officer_id, officer_email, action, outcome, application_id, note, detail, ip, user_agent)
-		VALUES (?,?,?,?,?,?,?,?,?,?)`,
-		ms(at), e.OfficerID, e.OfficerEmail, e.Action, e.Outcome, e.ApplicationID, e.Note, e.Detail, e.IP, truncate(e.UserAgent, 300))
+		(at_ms, officer_id, officer_email, action, outcome, application_id, note, detail, ip, user_agent, attempts, last_at_ms)
+		VALUES (?,?,?,?,?,?,?,?,?,?,1,?)`,
+		ms(at), e.OfficerID, e.OfficerEmail, e.Action, e.Outcome, e.ApplicationID, e.Note, e.Detail, e.IP, truncate(e.UserAgent, 300), ms(at))
 	if err != nil {
 		return fmt.Errorf("add audit %s: %w", e.Action, err)
 	}
@@ -87,7 +91,7 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
-	q := `SELECT id, at_ms, officer_id, officer_email, action, outcome, application_id, note, detail, ip, user_agent FROM audit_log`
+	q := `SELECT id, at_ms, officer_id, officer_email, action, outcome, application_id, note, detail, ip, user_agent, attempts, last_at_ms FROM audit_log`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -100,12 +104,12 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 	var out []AuditEntry
 	for rows.Next() {
 		var e AuditEntry
-		var at int64
+		var at, last int64
 		if err := rows.Scan(&e.ID, &at, &e.OfficerID, &e.OfficerEmail, &e.Action, &e.Outcome, &e.ApplicationID,
-			&e.Note, &e.Detail, &e.IP, &e.UserAgent); err != nil {
+			&e.Note, &e.Detail, &e.IP, &e.UserAgent, &e.Attempts, &last); err != nil {
 			return nil, fmt.Errorf("store.AuditLog: %w", err)
 		}
-		e.At = fromMS(at)
+		e.At, e.LastAt = fromMS(at), fromMS(last)
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {

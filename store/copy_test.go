@@ -56,7 +56,7 @@ func TestMoveDataFromSQLiteToPostgreSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, secret, err := source.CreateAPIKey(ctx, "acme", AuditEntry{OfficerID: o.ID})
+	key, secret, err := source.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, AuditEntry{OfficerID: o.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,9 +55,11 @@ func (s *Store) Events(ctx context.Context, applicationID string) ([]lending.Eve
 }
 
 // RecordRejectedCallback adds a callback_rejected event to the application whose
-// lead has this uuid (ErrNotFound when none has).
-func (s *Store) RecordRejectedCallback(ctx context.Context, leadUUID, detail string) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+// lead has this uuid (ErrNotFound when none has), unless that application's
+// timeline already took perHour of them in the last hour (recorded is false).
+func (s *Store) RecordRejectedCallback(ctx context.Context, leadUUID, detail string, perHour int) (recorded bool, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		now := s.now().UTC()
 		var id string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM applications WHERE lead_uuid = ?`, leadUUID).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -66,11 +68,21 @@ func (s *Store) RecordRejectedCallback(ctx context.Context, leadUUID, detail str
 		if err != nil {
 			return err
 		}
-		return s.addEvent(ctx, tx, id, s.now().UTC(), lending.Event{Kind: lending.EventCallbackRejected,
+		var recent int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events
+			WHERE application_id = ? AND kind = ? AND at_ms >= ? LIMIT ?)`,
+			id, lending.EventCallbackRejected, ms(now.Add(-time.Hour)), perHour).Scan(&recent); err != nil {
+			return err
+		}
+		if recent >= perHour {
+			return nil
+		}
+		recorded = true
+		return s.addEvent(ctx, tx, id, now, lending.Event{Kind: lending.EventCallbackRejected,
 			Source: lending.SourceCallback, Detail: detail})
 	})
 	if err != nil {
-		return fmt.Errorf("store.RecordRejectedCallback: %w", err)
+		return false, fmt.Errorf("store.RecordRejectedCallback: %w", err)
 	}
-	return nil
+	return recorded, nil
 }

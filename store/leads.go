@@ -124,18 +124,24 @@ type LeadCreated struct {
 
 // RecordLeadCreated stores the lead uuid and status, finishes the job and records
 // the attempt, in one transaction. When the application moved on meanwhile (a
-// retry started a new attempt) the answer is only noted on the timeline.
+// retry started a new attempt) the answer is only noted on the timeline; the
+// same lead recorded again (two claimants of one job) changes nothing.
 func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 	now := s.now().UTC()
 	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		var attempt int
-		var status string
-		if err := tx.QueryRowContext(ctx, `SELECT lead_attempt, lead_status FROM applications WHERE id = ?`+s.d.forUpdate,
-			in.Job.ApplicationID).Scan(&attempt, &status); err != nil {
+		var status, recorded string
+		if err := tx.QueryRowContext(ctx, `SELECT lead_attempt, lead_status, coalesce(lead_uuid, '') FROM applications WHERE id = ?`+s.d.forUpdate,
+			in.Job.ApplicationID).Scan(&attempt, &status, &recorded); err != nil {
 			return err
 		}
 		if err := finishJob(ctx, tx, in.Job.ID, now, ""); err != nil {
 			return err
+		}
+		if attempt == in.Attempt && recorded == in.UUID {
+			// Recorded already: this job's lease ran out while its worker waited,
+			// and a second claimant got the same lead under the same key.
+			return nil
 		}
 		if attempt != in.Attempt {
 			return s.addEvent(ctx, tx, in.Job.ApplicationID, now, lending.Event{Kind: lending.EventSubmitAttempt,

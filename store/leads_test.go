@@ -246,6 +246,37 @@ func TestRecordLeadCreated(t *testing.T) {
 	}
 }
 
+// A job's lease can run out while its worker still waits on the platform (a
+// loaded machine); a second claimant then submits again under the same
+// idempotency key and gets the same lead. Recording that lead twice records it
+// once.
+func TestRecordLeadCreatedTwiceForOneJobRecordsItOnce(t *testing.T) {
+	s, clock := lcStore(t)
+	ctx := context.Background()
+	app := lcCreate(t, s)
+	first, err := s.ClaimSubmitJob(ctx, "w1", time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(2 * time.Second)
+	second, err := s.ClaimSubmitJob(ctx, "w2", time.Second)
+	if err != nil || second.ID != first.ID {
+		t.Fatalf("second claim: %+v %v", second, err)
+	}
+	for _, job := range []SubmitJob{second, first} {
+		if err := s.RecordLeadCreated(ctx, LeadCreated{Job: job, Attempt: 1, UUID: "lead-1", Status: lending.LeadCreated,
+			FirstPoll: clock.now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(lcEvents(t, s, app.ID, lending.EventLeadCreated)); got != 1 {
+		t.Errorf("%d lead_created events for one lead", got)
+	}
+	if got := lcApp(t, s, app.ID); got.Lead.UUID != "lead-1" || got.Lead.Status != lending.LeadCreated {
+		t.Errorf("lead = %+v", got.Lead)
+	}
+}
+
 func TestRecordLeadCreatedForASupersededAttemptChangesNothing(t *testing.T) {
 	s, clock := lcStore(t)
 	ctx := context.Background()

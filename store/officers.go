@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"prequal/lending"
 )
@@ -170,13 +169,4 @@ func actorEmail(o lending.Officer) string {
 		return "command line"
 	}
 	return o.Email
-}
-
-// throttleKeys are the counters one sign-in attempt touches.
-func throttleKeys(email, ip string) []string {
-	keys := []string{"account:" + email}
-	if ip = strings.TrimSpace(ip); ip != "" {
-		keys = append(keys, "ip:"+ip)
-	}
-	return keys
 }

@@ -124,7 +124,7 @@ func TestSignIn(t *testing.T) {
 	}
 }
 
-func TestSignInThrottlesPerAccount(t *testing.T) {
+func TestSignInThrottlesPerAccountAndClient(t *testing.T) {
 	s, _ := openTestStore(t)
 	ctx := context.Background()
 	clock := newFakeClock(s)
@@ -133,13 +133,19 @@ func TestSignInThrottlesPerAccount(t *testing.T) {
 		_, err := s.SignIn(ctx, SignInAttempt{Email: "ada@bank.example", Password: pw, IP: ip})
 		return err
 	}
-	// Five failures from five addresses: each is only a wrong password.
+	// Five failures from five addresses: each is only a wrong password, and
+	// none of them throttles the account for anyone else.
 	for i := range lending.SignInFreeFailures {
 		if err := attempt("wrong password", "198.51.100."+string(rune('1'+i))); !errors.Is(err, ErrBadCredentials) {
 			t.Fatalf("failure %d: %v", i+1, err)
 		}
 	}
-	// Now even the right password waits: the account is throttled whatever the IP.
+	// Five from one address: that client now waits, even with the right password.
+	for i := range lending.SignInFreeFailures {
+		if err := attempt("wrong password", "203.0.113.9"); !errors.Is(err, ErrBadCredentials) {
+			t.Fatalf("failure %d from one client: %v", i+1, err)
+		}
+	}
 	err := attempt("right password!", "203.0.113.9")
 	var te *ThrottledError
 	if !errors.As(err, &te) || !errors.Is(err, ErrThrottled) || te.RetryAfter != lending.SignInBaseDelay {
@@ -158,7 +164,11 @@ func TestSignInThrottlesPerAccount(t *testing.T) {
 	if err := attempt("right password!", "203.0.113.9"); !errors.As(err, &te) || te.RetryAfter != 2*lending.SignInBaseDelay {
 		t.Fatalf("second block: %v, want %v", err, 2*lending.SignInBaseDelay)
 	}
-	// … and the real officer still gets in once it has passed: no permanent lock.
+	// … while the same account from another client is not held up at all …
+	if err := attempt("right password!", "203.0.113.10"); err != nil {
+		t.Fatalf("another client meanwhile: %v", err)
+	}
+	// … and the failing client gets in once it has passed: no permanent lock.
 	clock.Advance(2 * lending.SignInBaseDelay)
 	if err := attempt("right password!", "203.0.113.9"); err != nil {
 		t.Fatalf("right password after the wait: %v", err)
@@ -171,7 +181,7 @@ func TestSignInThrottlesPerAccount(t *testing.T) {
 	n := 0
 	for _, e := range throttled {
 		if e.Outcome == OutcomeThrottled {
-			n++
+			n += e.Attempts
 		}
 	}
 	if n != 3 {
@@ -203,7 +213,7 @@ func TestSignInThrottlesPerIP(t *testing.T) {
 		t.Fatalf("after the window: %v", err)
 	}
 	var failures int
-	if err := s.r.QueryRow(`SELECT failures FROM signin_throttle WHERE throttle_key = 'ip:192.0.2.66'`).Scan(&failures); err != nil || failures != 1 {
+	if err := s.r.QueryRow(`SELECT failures FROM signin_throttle WHERE throttle_key = 'client:192.0.2.66'`).Scan(&failures); err != nil || failures != 1 {
 		t.Errorf("ip failures after the window = %d (%v), want 1", failures, err)
 	}
 }

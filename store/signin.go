@@ -44,71 +44,114 @@ var (
 // SignIn checks an officer's email and password and records the attempt in the
 // audit log (never the password).
 //
-// The attempt is counted as a failure for the account and the IP before the
-// password is checked and forgiven when it turns out right, so parallel guesses
-// cannot slip past the limit. While either counter is blocked (lending.SignInDelay)
-// the attempt is refused with a *ThrottledError and the password is not checked. An
-// unknown email costs the same hashing work as a wrong password, so timing does not
-// tell which accounts exist.
+// The attempt is counted as a failure for each of its throttle keys
+// (lending.SignInThrottleKeys: the account from this client, the client) before
+// the password is checked, and forgiven when it turns out right, so parallel
+// guesses cannot slip past the limit. While either counter is blocked
+// (lending.SignInDelay) the attempt is refused with a *ThrottledError and the
+// password is not checked; refusals are audited in aggregate. An unknown email
+// costs the same hashing work as a wrong password, so timing does not tell which
+// accounts exist.
 func (s *Store) SignIn(ctx context.Context, a SignInAttempt) (lending.Officer, error) {
-	email := lending.NormalizeOfficerEmail(a.Email)
-	email = truncate(email, lending.MaxEmailLength)
-	keys := throttleKeys(email, a.IP)
-	audit := AuditEntry{OfficerEmail: email, Action: AuditSignIn, IP: a.IP, UserAgent: a.UserAgent}
+	email := truncate(lending.NormalizeOfficerEmail(a.Email), lending.MaxEmailLength)
+	var o lending.Officer
+	err := s.checkSignIn(ctx, signInCheck{
+		keys:     lending.SignInThrottleKeys(email, a.IP),
+		password: a.Password,
+		audit:    AuditEntry{OfficerEmail: email, Action: AuditSignIn, IP: a.IP, UserAgent: a.UserAgent},
+		find: func(ctx context.Context) (string, error) {
+			var hash string
+			var err error
+			o, hash, err = s.officerByEmail(ctx, email)
+			return hash, err
+		},
+		succeeded: func(ctx context.Context, tx *sql.Tx, now time.Time, audit *AuditEntry) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE officers SET last_sign_in_at_ms = ? WHERE id = ?`, ms(now), o.ID); err != nil {
+				return err
+			}
+			audit.OfficerID = o.ID
+			o.LastSignInAt = now
+			return nil
+		},
+	})
+	if err != nil {
+		return lending.Officer{}, fmt.Errorf("store.SignIn: %w", err)
+	}
+	return o, nil
+}
 
+// signInCheck is one kind of account's sign-in: its throttle keys, its audit
+// entry, how to find the account's password hash (ErrNotFound, or an empty
+// hash, for none) and what a success writes besides the audit.
+type signInCheck struct {
+	keys      []string
+	password  string
+	audit     AuditEntry
+	find      func(ctx context.Context) (hash string, err error)
+	succeeded func(ctx context.Context, tx *sql.Tx, now time.Time, audit *AuditEntry) error
+}
+
+// checkSignIn runs a sign-in with throttling and audit, for officers and
+// partners alike. The attempt is counted as a failure for each throttle key
+// before the password is checked, and forgiven when it turns out right, so
+// parallel guesses cannot slip past the limit. While any key is blocked
+// (lending.SignInDelay) the attempt is refused with a *ThrottledError and the
+// password is not checked; refusals are audited in aggregate. An unknown
+// account costs the same hashing work as a wrong password, so timing does not
+// tell which accounts exist. A wrong password is ErrBadCredentials.
+func (s *Store) checkSignIn(ctx context.Context, c signInCheck) error {
 	var wait time.Duration
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now().UTC()
 		var err error
-		if wait, err = blockedFor(ctx, tx, keys, now); err != nil || wait > 0 {
+		if wait, err = blockedFor(ctx, tx, c.keys, now); err != nil || wait > 0 {
 			if err == nil {
-				audit.Outcome = OutcomeThrottled
-				err = addAudit(ctx, tx, now, audit)
+				err = addThrottledAudit(ctx, tx, now, c.audit)
 			}
 			return err
 		}
-		return countFailure(ctx, tx, keys, now)
+		return countFailure(ctx, tx, c.keys, now)
 	})
 	if err != nil {
-		return lending.Officer{}, fmt.Errorf("store.SignIn: %w", err)
+		return err
 	}
 	if wait > 0 {
-		return lending.Officer{}, &ThrottledError{RetryAfter: wait}
+		return &ThrottledError{RetryAfter: wait}
 	}
 
-	o, hash, err := s.officerByEmail(ctx, email)
+	hash, err := c.find(ctx)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return lending.Officer{}, fmt.Errorf("store.SignIn: %w", err)
+		return err
 	}
-	if errors.Is(err, ErrNotFound) {
+	known := err == nil && hash != ""
+	if !known {
 		dummyHashOnce.Do(func() { dummyHash = HashPassword("not the password of anyone") })
 		hash = dummyHash
 	}
-	ok := VerifyPassword(a.Password, hash) && o.ID != ""
-
+	ok := VerifyPassword(c.password, hash) && known
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		now := s.now().UTC()
+		audit := c.audit
 		if !ok {
 			audit.Outcome = OutcomeFailed
 			return addAudit(ctx, tx, now, audit)
 		}
-		if err := forgiveAttempt(ctx, tx, keys); err != nil {
+		if err := forgiveAttempt(ctx, tx, c.keys); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE officers SET last_sign_in_at_ms = ? WHERE id = ?`, ms(now), o.ID); err != nil {
+		if err := c.succeeded(ctx, tx, now, &audit); err != nil {
 			return err
 		}
-		audit.OfficerID, audit.Outcome = o.ID, OutcomeOK
-		o.LastSignInAt = now
+		audit.Outcome = OutcomeOK
 		return addAudit(ctx, tx, now, audit)
 	})
 	if err != nil {
-		return lending.Officer{}, fmt.Errorf("store.SignIn: %w", err)
+		return err
 	}
 	if !ok {
-		return lending.Officer{}, ErrBadCredentials
+		return ErrBadCredentials
 	}
-	return o, nil
+	return nil
 }
 
 // blockedFor returns how long the longest block among keys still lasts.
@@ -160,17 +203,49 @@ func countFailure(ctx context.Context, tx *sql.Tx, keys []string, now time.Time)
 	return nil
 }
 
-// forgiveAttempt undoes countFailure for a successful sign-in: the account's
-// counter is cleared, the IP's loses this attempt (other accounts' failures from
-// the same address still count).
+// throttledAuditWindow is how long refused sign-ins of one account from one
+// client keep adding to the same audit row: a block lasts at most
+// lending.SignInMaxDelay, so one row covers a block and the refusals around it.
+const throttledAuditWindow = lending.SignInMaxDelay
+
+// addThrottledAudit records a refused sign-in: it counts it on the latest
+// throttled row of the same account and client within throttledAuditWindow, or
+// starts a row. A flood of refused attempts writes one row, not one each.
+func addThrottledAudit(ctx context.Context, tx *sql.Tx, now time.Time, e AuditEntry) error {
+	res, err := tx.ExecContext(ctx, `UPDATE audit_log SET attempts = attempts + 1, last_at_ms = ?
+		WHERE id = (SELECT id FROM audit_log WHERE action = ? AND outcome = ? AND officer_email = ? AND ip = ? AND at_ms >= ?
+			ORDER BY id DESC LIMIT 1)`,
+		ms(now), e.Action, OutcomeThrottled, e.OfficerEmail, e.IP, ms(now.Add(-throttledAuditWindow)))
+	if err != nil {
+		return fmt.Errorf("add throttled audit: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	e.Outcome = OutcomeThrottled
+	return addAudit(ctx, tx, now, e)
+}
+
+// forgiveAttempt undoes countFailure for a successful sign-in: the right
+// password shows this client's failures on this account were the officer's own
+// typos, so the account's counter for this client is cleared and the client's
+// counter loses them (other accounts' failures from the same client still count).
 func forgiveAttempt(ctx context.Context, tx *sql.Tx, keys []string) error {
+	var own int
+	err := tx.QueryRowContext(ctx, `SELECT failures FROM signin_throttle WHERE throttle_key = ?`, keys[0]).Scan(&own)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM signin_throttle WHERE throttle_key = ?`, keys[0]); err != nil {
 		return err
 	}
+	forgiven := max(own, 1) // at least this attempt, counted before the check
 	for _, k := range keys[1:] {
-		if _, err := tx.ExecContext(ctx, `UPDATE signin_throttle SET failures = failures - 1,
-			blocked_until_ms = CASE WHEN failures - 1 < ? THEN 0 ELSE blocked_until_ms END WHERE throttle_key = ?`,
-			lending.SignInFreeFailures, k); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE signin_throttle
+			SET failures = CASE WHEN failures > ? THEN failures - ? ELSE 0 END,
+				blocked_until_ms = CASE WHEN failures - ? < ? THEN 0 ELSE blocked_until_ms END
+			WHERE throttle_key = ?`,
+			forgiven, forgiven, forgiven, lending.SignInFreeFailures, k); err != nil {
 			return err
 		}
 	}

@@ -53,6 +53,9 @@ type Store struct {
 	// apiKeyGen counts committed key rotations and revocations: APIKeyFinder
 	// trusts nothing it read before the latest one (apikeys.go).
 	apiKeyGen atomic.Uint64
+	// idempotencyPurgedAt is when expired idempotency records were last
+	// deleted, in unix milliseconds (idempotency.go).
+	idempotencyPurgedAt atomic.Int64
 
 	// writes hands write transactions to the committer (groupcommit.go).
 	writes        chan *writeReq
@@ -191,4 +194,9 @@ func fromNullMS(v sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return fromMS(v.Int64)
+}
+
+// nullString is a nullable text column; "" ↔ NULL.
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
 }

@@ -100,6 +100,29 @@ func (s *Store) APIUsageByMonth(ctx context.Context) ([]APIMonthlyUsage, error) 
 	return out, nil
 }
 
+// PartnerAPIUsage lists the billed calls of a partner's keys per key and
+// month, newest month first, for its developer dashboard.
+func (s *Store) PartnerAPIUsage(ctx context.Context, partnerID string) ([]APIMonthlyUsage, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT u.key_id, u.month, u.calls FROM api_usage u
+		JOIN api_keys k ON k.id = u.key_id WHERE k.tenant_id = ? ORDER BY u.month DESC, u.key_id`, partnerID)
+	if err != nil {
+		return nil, fmt.Errorf("store.PartnerAPIUsage: %w", err)
+	}
+	defer rows.Close()
+	var out []APIMonthlyUsage
+	for rows.Next() {
+		var u APIMonthlyUsage
+		if err := rows.Scan(&u.KeyID, &u.Month, &u.Calls); err != nil {
+			return nil, fmt.Errorf("store.PartnerAPIUsage: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store.PartnerAPIUsage: %w", err)
+	}
+	return out, nil
+}
+
 // UsageRecorder records billed API calls durably without a commit (and its fsync)
 // per call: group commit. Calls that arrive while a commit is in flight join the
 // next batch; the first of them leads it, waits for the writer, and commits the

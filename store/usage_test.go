@@ -12,11 +12,11 @@ func TestRecordAPICallsCountsPerKeyAndMonth(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 31, 23, 59, 0, 0, time.UTC)
 	s.SetClock(func() time.Time { return now })
-	a, _, err := s.CreateAPIKey(ctx, "a", AuditEntry{})
+	a, _, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "a"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, err := s.CreateAPIKey(ctx, "b", AuditEntry{})
+	b, _, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "b"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +74,11 @@ func TestRecordAPICallsRejectsUnknownKey(t *testing.T) {
 func TestUsageRecorderCommitsEveryConcurrentCall(t *testing.T) {
 	s, _ := openTestStore(t)
 	ctx := context.Background()
-	k1, _, err := s.CreateAPIKey(ctx, "a", AuditEntry{})
+	k1, _, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "a"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2, _, err := s.CreateAPIKey(ctx, "b", AuditEntry{})
+	k2, _, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "b"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestUsageRecorderReportsCommitFailure(t *testing.T) {
 	if err := r.Record(context.Background(), "no-such-key"); err == nil {
 		t.Error("Record succeeded although the commit must fail (unknown key)")
 	}
-	k, _, err := s.CreateAPIKey(context.Background(), "a", AuditEntry{})
+	k, _, err := s.CreateAPIKey(context.Background(), NewAPIKey{PartnerID: "a"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,8 @@ func NewAdminPage(site Site, title string, o lending.Officer) AdminPage {
 		{Href: "/admin/review", Label: "Review queue"},
 	}
 	if o.Role.Can(lending.PermManageOfficers) { // the API keys routes are admin-only too
-		nav = append(nav, NavLink{Href: "/admin/api-keys", Label: "API keys"}, NavLink{Href: "/admin/officers", Label: "Officers"})
+		nav = append(nav, NavLink{Href: "/admin/partners", Label: "Partners"}, NavLink{Href: "/admin/api-keys", Label: "API keys"},
+			NavLink{Href: "/admin/officers", Label: "Officers"})
 	}
 	return AdminPage{Page: Page{Site: site, Title: title, Nav: nav}, Officer: o}
 }
@@ -236,6 +237,21 @@ type PipelineView struct {
 	Page     int
 	PageSize int
 	Lenders  []string
+	// PartnerNames names the partners of the rows made through the API, by id.
+	PartnerNames map[string]string
+}
+
+// channelText says how an application came: "Web", or the channel and the
+// partner whose key made it.
+func channelText(a lending.Application, partnerNames map[string]string) string {
+	if a.PartnerID == "" {
+		return a.Channel.Label()
+	}
+	name := partnerNames[a.PartnerID]
+	if name == "" {
+		name = a.PartnerID
+	}
+	return a.Channel.Label() + " · " + name
 }
 
 func (v PipelineView) lastPage() int {
@@ -296,7 +312,9 @@ type ApplicationDetailView struct {
 	Errors map[string]string
 	Notice string // the platform's notice, already sanitized
 	Flash  string // confirms the action just taken
-	Mails  []MailRow
+	// PartnerName names the partner whose key made the application ("" for the web).
+	PartnerName string
+	Mails       []MailRow
 }
 
 // MailRow is one borrower email of the application and its delivery status.
@@ -439,6 +457,8 @@ func eventLabel(kind string) string {
 		return "Retry requested"
 	case lending.EventHeldForReview:
 		return "Held for review"
+	case lending.EventFlaggedForReview:
+		return "Flagged for officers"
 	case lending.EventReviewDecided:
 		return "Review decided"
 	case lending.EventEmailSent:

@@ -11,6 +11,8 @@ import (
 type APIKeyRow struct {
 	ID             string
 	TenantID       string
+	PartnerName    string
+	Scopes         lending.Scopes
 	Prefix         string // the secret's first characters
 	CreatedAt      time.Time
 	RotatedAt      time.Time // zero when never rotated
@@ -48,6 +50,8 @@ type APIKeysView struct {
 	Months       []APIKeyMonthRow
 	Tenant       string // the create form's input, kept when it is refused
 	TenantError  string
+	AllScopes    []lending.Scope
+	ChosenScopes map[lending.Scope]bool
 	Revealed     *RevealedAPIKey
 	Flash        string        // confirms a revocation
 	PricePerCall lending.Cents // what one billed call costs

@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"net/url"
 	"time"
 
 	"prequal/lending"
@@ -112,7 +113,8 @@ func (v ApplicationView) pollTrigger() string {
 func (v ApplicationView) statusURL() string { return "/applications/" + v.App.ID + "/status" }
 
 func (v ApplicationView) selectURL(o lending.Offer) string {
-	return "/applications/" + v.App.ID + "/offers/" + o.ProductID + "/select"
+	// The product id came from the platform: one escaped path segment, whatever it holds.
+	return "/applications/" + v.App.ID + "/offers/" + url.PathEscape(o.ProductID) + "/select"
 }
 
 func (v ApplicationView) sortURL(by lending.OfferSort) string {

@@ -2,8 +2,11 @@ package views
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // noticePolicy is the one policy every adverse action notice goes through before
@@ -42,11 +45,35 @@ var inertPatterns = []struct {
 	{regexp.MustCompile(`(?i)(\son[a-z]*)(\s*)=`), "$1$2&#61;"},
 }
 
-// SanitizeNotice returns the notice HTML with only what noticePolicy allows.
-func SanitizeNotice(html string) string {
-	out := noticePolicy.Sanitize(html)
+// SanitizeNotice returns the notice HTML with only what noticePolicy allows,
+// as a balanced fragment of the element it is shown in.
+func SanitizeNotice(notice string) string {
+	out := balanced(noticePolicy.Sanitize(notice))
 	for _, p := range inertPatterns {
 		out = p.re.ReplaceAllString(out, p.repl)
 	}
 	return out
+}
+
+// noticeContainer is the element a notice is rendered into (a div in the
+// disclosure on the borrower's and the officer's page).
+var noticeContainer = &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+
+// balanced re-serialises a sanitized notice the way a browser would build it
+// inside its container: parsed as a fragment of that element and rendered
+// back. Stray end tags (</div></details>…) disappear and every element it
+// opens is closed, so the notice can neither escape its container nor swallow
+// what follows it (an open <table> would take the footer in).
+func balanced(fragment string) string {
+	nodes, err := html.ParseFragment(strings.NewReader(fragment), noticeContainer)
+	if err != nil {
+		return html.EscapeString(fragment) // the parser reads from memory; it does not fail
+	}
+	var b strings.Builder
+	for _, n := range nodes {
+		if err := html.Render(&b, n); err != nil {
+			return html.EscapeString(fragment)
+		}
+	}
+	return b.String()
 }

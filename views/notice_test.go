@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // forbidden matches anything a sanitized notice must never contain.
@@ -60,7 +62,7 @@ func TestSanitizeNoticeKeepsOrdinaryContent(t *testing.T) {
 }
 
 func FuzzSanitizeNotice(f *testing.F) {
-	for _, s := range hostileNotices {
+	for _, s := range append(hostileNotices, structureBreakers...) {
 		f.Add(s)
 	}
 	f.Add(`<p>plain</p>`)
@@ -70,5 +72,72 @@ func FuzzSanitizeNotice(f *testing.F) {
 		if forbidden.MatchString(out) {
 			t.Fatalf("SanitizeNotice(%q) = %q", in, out)
 		}
+		if problem := leavesContainer(t, out); problem != "" {
+			t.Fatalf("SanitizeNotice(%q) = %q: %s", in, out, problem)
+		}
 	})
+}
+
+// leavesContainer says how the sanitized notice out, rendered in its container
+// on a page, changes the page around it ("" when it does not).
+func leavesContainer(t *testing.T, out string) string {
+	t.Helper()
+	page := `<main id="page"><details><summary>Notice</summary><div id="notice">` + out +
+		`</div></details><footer id="after">footer</footer></main>`
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case doc.Find("#page > details > #notice").Length() != 1:
+		return "the notice's container moved"
+	case doc.Find("#page > footer#after").Length() != 1:
+		return "the footer after the notice was swallowed or moved"
+	case doc.Find("#page").Children().Length() != 2:
+		return "the notice added elements next to its container"
+	}
+	return ""
+}
+
+// structureBreakers are notices that try to close the notice's container and
+// open markup of their own on the page: a heading and a link that look like the
+// lender's, a table left open to swallow the footer.
+var structureBreakers = []string{
+	`</p></div></details></section></div><h2>Congratulations — approved</h2><p><a href="https://claim.example/now">claim</a></p><table><tr><td>`,
+	`<table><tr><td>swallow the rest`,
+	`</div></div></div></main><footer>Official footer</footer>`,
+	`<ul><li>unclosed list`,
+	`<blockquote><div><section><address>`,
+	`<p>text</details><details open><summary>Approved!</summary>`,
+	`</td></tr></tbody></table><h2>Approved</h2>`,
+	`<table><p>fostered out of the table</p><tr><td>cell`,
+	`<p><h2>heading inside a paragraph</h2>`,
+	`<dl><dt>term<dd>definition`,
+	`</body></html><h2>after the document</h2>`,
+	`<!-- <div> --></div><h2>after a comment</h2>`,
+}
+
+// A notice is a fragment of the page: whatever it holds, it stays inside its
+// container, and the page around it keeps its shape.
+func TestSanitizeNoticeStaysInsideItsContainer(t *testing.T) {
+	for _, in := range append(structureBreakers, hostileNotices...) {
+		out := SanitizeNotice(in)
+		if problem := leavesContainer(t, out); problem != "" {
+			t.Errorf("%q: %s\n%s", in, problem, out)
+		}
+		page := `<main id="page"><details><summary>Notice</summary><div id="notice">` + out +
+			`</div></details><footer id="after">footer</footer></main>`
+		doc, err := goquery.NewDocumentFromReader(strings.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc.Find("h2, a, table, p, ul").Each(func(_ int, s *goquery.Selection) {
+			if s.Closest("#notice").Length() == 0 && s.Closest("summary").Length() == 0 {
+				t.Errorf("%q: <%s> %q is outside the notice\n%s", in, goquery.NodeName(s), s.Text(), out)
+			}
+		})
+		if again := SanitizeNotice(out); again != out {
+			t.Errorf("%q: sanitizing twice changes it:\n%s\n%s", in, out, again)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -265,16 +266,21 @@ func (w *Worker) sweep(ctx context.Context) {
 	}
 }
 
-// roundError logs a database failure of the loop, once per distinct error every
-// ten seconds: a database that is down would otherwise log several lines (one
-// per step of the round) ten times a second.
+// roundError logs a failure of the loop once per cause every ten seconds. A
+// database that is down fails every step of every round with the same cause;
+// keyed by the step it would log one line per step ten times a second, so the
+// key is the innermost error and the first step to meet it is the one named.
 func (w *Worker) roundError(ctx context.Context, what string, err error) {
 	if ctx.Err() != nil {
 		return
 	}
+	cause := err
+	for next := errors.Unwrap(cause); next != nil; next = errors.Unwrap(cause) {
+		cause = next
+	}
 	w.errMu.Lock()
 	defer w.errMu.Unlock()
-	msg := what + ": " + err.Error()
+	msg := cause.Error()
 	now := time.Now()
 	if last, ok := w.errLogged[msg]; ok && now.Sub(last) < 10*time.Second {
 		return

@@ -24,7 +24,7 @@ func TestAPIKeyAddPrintsAWorkingKeyOnce(t *testing.T) {
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	secret := lines[len(lines)-1]
-	if !strings.HasPrefix(secret, "pqk_") {
+	if !strings.HasPrefix(secret, "sk_test_") { // stage
 		t.Fatalf("last line %q is not the key; output:\n%s", secret, out.String())
 	}
 	if strings.Count(out.String(), secret) != 1 {
@@ -44,7 +44,7 @@ func TestAPIKeyAddPrintsAWorkingKeyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the printed key does not authenticate: %v", err)
 	}
-	if k.TenantID != "acme-bank" || !strings.Contains(out.String(), k.ID) {
+	if k.TenantID != "acme-bank" || !strings.Contains(out.String(), k.ID) || k.Scopes.String() != "decision" {
 		t.Errorf("key %+v; output:\n%s", k, out.String())
 	}
 }
@@ -62,12 +62,13 @@ func TestAPIKeyAddRefusesBadInput(t *testing.T) {
 		{"portal", "apikey", "list"},
 		{"portal", "apikey", "add"},
 		{"portal", "apikey", "add", "--tenant", "not ok"},
+		{"portal", "apikey", "add", "--tenant", "acme", "--scopes", "decision everything"},
 	} {
 		var out bytes.Buffer
 		if err := run(context.Background(), args, getenv, nil, &out); err == nil {
 			t.Errorf("%v: no error; output %q", args, out.String())
 		}
-		if strings.Contains(out.String(), "pqk_") {
+		if strings.Contains(out.String(), "sk_test_") {
 			t.Errorf("%v printed a key", args)
 		}
 	}

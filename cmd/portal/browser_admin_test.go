@@ -32,7 +32,8 @@ func (tb *tab) fillForm(form map[string]string) {
 }
 
 // TestBrowserOfficerDeniesHeldApplication: a real borrower's application is held
-// by screening (the same SSN with another name); an officer signs in, finds it by
+// by screening (the same applicant's mailbox sent this SSN before under another
+// name); an officer signs in, finds it by
 // email, reads its timeline, denies it with two Regulation B reasons, and the
 // borrower's page — still open and polling — shows the notice with those reasons.
 func TestBrowserOfficerDeniesHeldApplication(t *testing.T) {
@@ -42,12 +43,12 @@ func TestBrowserOfficerDeniesHeldApplication(t *testing.T) {
 	}
 	persona, _ := stage.ScenarioByID(stage.ScenarioUnderwritingApprove)
 
-	// Someone applied earlier with this SSN under another name.
+	// The same mailbox applied earlier with this SSN under another name.
 	earlier := map[string]string{}
 	for k, v := range persona.Form {
 		earlier[k] = v
 	}
-	earlier["firstName"], earlier["email"] = "Jordan", "jordan.earlier@example.com"
+	earlier["firstName"], earlier["email"] = "Jordan", "casey.held+earlier@example.com"
 	p.Submit(earlier)
 
 	borrower := newTab(t, p.URL, true)

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,6 +46,16 @@ type config struct {
 	PollEvery time.Duration // passive poll interval (seed 001: 10–20 s)
 	JobLease  time.Duration // how soon a dead process's submit job is claimable again
 
+	// TrustedProxiesText is PORTAL_TRUSTED_PROXIES: the reverse proxies whose
+	// forwarding headers are believed (CIDRs or addresses); empty: none.
+	TrustedProxiesText string
+
+	// MetricsAddr serves GET /metrics on its own loopback or private listener
+	// (PORTAL_METRICS_ADDR); MetricsToken lets the main listener serve it to a
+	// bearer of the token in production (PORTAL_METRICS_TOKEN).
+	MetricsAddr  string
+	MetricsToken string
+
 	// PprofAddr serves Go's profiler on a loopback address; empty (the default) is off.
 	PprofAddr string
 
@@ -60,6 +72,7 @@ type config struct {
 	sessionKeys    [][]byte
 	dataKey        []byte
 	webhookSecrets []platform.WebhookSecret
+	trustedProxies []netip.Prefix
 	embedded       bool // the embedded stage platform answers PLATFORM_BASE_URL
 	relay          email.Relay
 	catchMail      bool // stage with no PORTAL_SMTP_URL: the portal catches its own mail
@@ -103,6 +116,9 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	fs.DurationVar(&c.PollAfter, "poll-after", duration("PORTAL_POLL_AFTER", "5s"), "first poll of a lead with no callback (PORTAL_POLL_AFTER)")
 	fs.DurationVar(&c.PollEvery, "poll-every", duration("PORTAL_POLL_EVERY", "15s"), "poll interval of a lead with no recent callback (PORTAL_POLL_EVERY)")
+	fs.StringVar(&c.TrustedProxiesText, "trusted-proxies", env("PORTAL_TRUSTED_PROXIES", ""), "reverse proxies whose X-Forwarded-For/-Proto are believed: CIDRs or addresses, comma-separated; empty = none (PORTAL_TRUSTED_PROXIES)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("PORTAL_METRICS_ADDR", ""), "serve /metrics on this loopback or private address, e.g. 127.0.0.1:9100; empty = off (PORTAL_METRICS_ADDR)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("PORTAL_METRICS_TOKEN", ""), "bearer token for /metrics on the main listener in production; empty = not served there (PORTAL_METRICS_TOKEN)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", env("PORTAL_PPROF_ADDR", ""), "serve Go's profiler on this loopback address, e.g. 127.0.0.1:6060; empty = off (PORTAL_PPROF_ADDR)")
 	fs.DurationVar(&c.JobLease, "job-lease", duration("PORTAL_JOB_LEASE", "30s"), "lease of a claimed submit job; a dead process's job is retried after it (PORTAL_JOB_LEASE)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("PORTAL_SMTP_URL", ""), "mail relay: smtp://[user:pass@]host[:587] (STARTTLS) or smtps://…[:465] (implicit TLS); empty in stage = the stage mail catcher (PORTAL_SMTP_URL)")
@@ -149,6 +165,11 @@ func (c *config) load() error {
 	if c.OfferTTL <= 0 {
 		return errors.New("PORTAL_OFFER_TTL must be a positive duration such as 720h")
 	}
+	if c.MetricsAddr != "" {
+		if err := checkMetricsAddr(c.MetricsAddr); err != nil {
+			return fmt.Errorf("PORTAL_METRICS_ADDR %w", err)
+		}
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}
@@ -161,11 +182,8 @@ func (c *config) load() error {
 	}
 	c.embedded = c.PlatformBaseURL == ""
 	if c.production() {
-		if c.embedded {
-			return errors.New("production needs PLATFORM_BASE_URL: the embedded stage platform is for stage only")
-		}
-		if err := c.requireSecrets(); err != nil {
-			return err
+		if problems := c.productionProblems(); len(problems) > 0 {
+			return fmt.Errorf("production refuses to start; fix these settings:\n  %s", strings.Join(problems, "\n  "))
 		}
 	} else if err := c.fillStageSecrets(); err != nil {
 		return err
@@ -180,10 +198,186 @@ func (c *config) load() error {
 	return c.derive()
 }
 
+// productionSettings is every check production makes before it starts, one per
+// setting, so that a start with several weak settings fails once, naming each.
+// A new secret (SMTP credentials, a webhook signing key) adds its line here.
+// No check repeats the value it refuses: they end up in logs.
+var productionSettings = []struct {
+	name  string
+	check func(c *config) string // "" when the setting is fine
+}{
+	{"PORTAL_BASE_URL", func(c *config) string { return httpsURL(c.BaseURL) }},
+	{"PLATFORM_BASE_URL", func(c *config) string {
+		if c.embedded {
+			return "must name the real platform: the embedded stage platform is for stage only"
+		}
+		return httpsURL(c.PlatformBaseURL)
+	}},
+	{"PORTAL_SESSION_KEYS", func(c *config) string {
+		for i, k := range strings.Split(c.SessionKeysText, ",") {
+			if p := binaryKey(strings.TrimSpace(k), sessionKeySize, 256); p != "" {
+				return fmt.Sprintf("entry %d %s", i+1, p)
+			}
+		}
+		return ""
+	}},
+	{"PORTAL_DATA_KEY", func(c *config) string { return binaryKey(c.DataKeyText, store.DataKeySize, 112) }},
+	{"PLATFORM_CLIENT_ID", func(c *config) string {
+		if c.ClientID == "" || looksDefault(c.ClientID) {
+			return "must be set to the client id the platform issued (missing or a placeholder)"
+		}
+		return ""
+	}},
+	{"PLATFORM_CLIENT_SECRET", func(c *config) string { return tokenText(c.ClientSecret, 16, 40) }},
+	{"PLATFORM_WEBHOOK_SECRET", func(c *config) string {
+		secrets := strings.FieldsFunc(c.WebhookSecrets, func(r rune) bool { return r == ' ' || r == ',' })
+		if len(secrets) == 0 {
+			return "must be set (whsec_<base64>)"
+		}
+		for i, s := range secrets {
+			key, err := platform.WebhookSecret(s).Key()
+			switch {
+			case err != nil:
+				return fmt.Sprintf("entry %d must look like whsec_<base64>", i+1)
+			case len(key) < minWebhookKeyBytes:
+				return fmt.Sprintf("entry %d must carry at least %d random bytes (it has %d)", i+1, minWebhookKeyBytes, len(key))
+			case estimatedBits(key) < 80:
+				return fmt.Sprintf("entry %d is not random enough (too few distinct bytes)", i+1)
+			}
+		}
+		return ""
+	}},
+	{"PLATFORM_CALLBACK_TOKEN", func(c *config) string { return tokenText(c.CallbackToken, 22, 60) }},
+	{"PORTAL_SMTP_URL", func(c *config) string {
+		relay, err := email.ParseRelay(c.SMTPURL, c.SMTPUsername, c.SMTPPassword)
+		switch {
+		case c.SMTPURL == "" || looksDefault(c.SMTPURL):
+			return "must name the mail relay (missing or a placeholder)"
+		case err != nil:
+			return "is not a relay URL: smtp://[user:pass@]host[:587] or smtps://…[:465]"
+		case !relay.Encrypted():
+			return "must use STARTTLS (smtp://) or implicit TLS (smtps://); tls=none is for stage only"
+		case relay.Password != "" && looksDefault(relay.Password):
+			return "carries a placeholder password (or PORTAL_SMTP_PASSWORD is one)"
+		}
+		return ""
+	}},
+	{"PORTAL_MAIL_FROM", func(c *config) string { return realText(c.MailFrom) }},
+	{"PORTAL_POSTAL_ADDRESS", func(c *config) string { return realText(c.PostalAddress) }},
+	{"PORTAL_METRICS_TOKEN", func(c *config) string {
+		if c.MetricsToken == "" {
+			return "" // optional: without it the main listener does not serve /metrics
+		}
+		return tokenText(c.MetricsToken, 22, 60)
+	}},
+	{"PORTAL_TRUSTED_PROXIES", func(c *config) string {
+		if _, err := parseTrustedProxies(c.TrustedProxiesText); err != nil {
+			return err.Error()
+		}
+		return ""
+	}},
+}
+
+// Minimum sizes of production secrets.
+const (
+	sessionKeySize     = 64 // 32 bytes to sign, 32 to encrypt
+	minWebhookKeyBytes = 24 // Standard Webhooks: 24 to 64 bytes
+)
+
+// productionProblems runs productionSettings and returns one line per setting
+// that fails, "NAME: what is wrong".
+func (c *config) productionProblems() []string {
+	var out []string
+	for _, s := range productionSettings {
+		if p := s.check(c); p != "" {
+			out = append(out, s.name+": "+p)
+		}
+	}
+	return out
+}
+
+// realText refuses a setting that is missing or a placeholder.
+func realText(v string) string {
+	if v == "" || looksDefault(v) {
+		return "must be set (missing or a placeholder value)"
+	}
+	return ""
+}
+
+// httpsURL refuses anything but an absolute https URL: the OAuth client secret,
+// callbacks and borrowers' SSNs travel over these.
+func httpsURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return "must be an https:// URL (secrets and personal data travel over it)"
+	}
+	return ""
+}
+
+// binaryKey checks a base64 key of exactly size bytes that looks random.
+func binaryKey(text string, size int, minBits float64) string {
+	b, err := base64.StdEncoding.DecodeString(text)
+	switch {
+	case text == "":
+		return "must be set"
+	case err != nil || len(b) != size:
+		return fmt.Sprintf("must be %d random bytes in base64", size)
+	case estimatedBits(b) < minBits:
+		return "is not random enough (too few distinct bytes, e.g. all zeros): generate one with `openssl rand -base64 " + fmt.Sprint(size) + " | tr -d '\\n'`"
+	}
+	return ""
+}
+
+// tokenText checks a secret given as text: long enough, not a placeholder, and
+// not made of a few characters repeated.
+func tokenText(v string, minLen int, minBits float64) string {
+	switch {
+	case v == "":
+		return "must be set"
+	case looksDefault(v):
+		return "is a placeholder value"
+	case len(v) < minLen:
+		return fmt.Sprintf("must be at least %d characters (it has %d)", minLen, len(v))
+	case estimatedBits([]byte(v)) < minBits:
+		return "is not random enough (too few distinct characters)"
+	}
+	return ""
+}
+
+// estimatedBits is a plain estimate of the entropy of b: its length times the
+// Shannon entropy of its own byte frequencies. It cannot tell a random secret
+// from a clever pattern, but it catches the ones people actually configure —
+// all zeros, one letter repeated, a short word over and over — and a random
+// secret of the minimum size clears each threshold above by a wide margin.
+func estimatedBits(b []byte) float64 {
+	var counts [256]int
+	for _, x := range b {
+		counts[x]++
+	}
+	n, h := float64(len(b)), 0.0
+	for _, k := range counts {
+		if k > 0 {
+			p := float64(k) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h * n
+}
+
+func looksDefault(v string) bool {
+	l := strings.ToLower(v)
+	for _, p := range []string{"change-me", "changeme", "example", "default", "secret", "password"} {
+		if strings.Contains(l, p) && len(v) < 40 {
+			return true
+		}
+	}
+	return false
+}
+
 // loadMail checks the mail settings: in production a relay reached over TLS
-// (STARTTLS or implicit) and a real sender and postal address (requireSecrets
-// named the missing ones); in stage the defaults, and with no PORTAL_SMTP_URL
-// the stage mail catcher.
+// (STARTTLS or implicit) and a real sender and postal address
+// (productionSettings named what is wrong); in stage the defaults, and with no
+// PORTAL_SMTP_URL the stage mail catcher.
 func (c *config) loadMail() error {
 	if !c.production() {
 		if c.MailFrom == "" {
@@ -217,43 +411,6 @@ func (c *config) loadMail() error {
 func (c *config) mailSettings() email.Settings {
 	return email.Settings{SiteName: "Prequal Portal", From: c.MailFrom, PostalAddress: c.PostalAddress,
 		BaseURL: c.BaseURL, OfferTTL: c.OfferTTL}
-}
-
-// requireSecrets refuses to start production without real secrets, naming each.
-func (c *config) requireSecrets() error {
-	var missing []string
-	for _, s := range []struct{ name, value string }{
-		{"PORTAL_SESSION_KEYS", c.SessionKeysText},
-		{"PORTAL_DATA_KEY", c.DataKeyText},
-		{"PLATFORM_CLIENT_ID", c.ClientID},
-		{"PLATFORM_CLIENT_SECRET", c.ClientSecret},
-		{"PLATFORM_WEBHOOK_SECRET", c.WebhookSecrets},
-		{"PLATFORM_CALLBACK_TOKEN", c.CallbackToken},
-		{"PORTAL_SMTP_URL", c.SMTPURL},
-		{"PORTAL_MAIL_FROM", c.MailFrom},
-		{"PORTAL_POSTAL_ADDRESS", c.PostalAddress},
-	} {
-		if s.value == "" || looksDefault(s.value) {
-			missing = append(missing, s.name)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("production refuses to start: set %s (missing or a placeholder value)", strings.Join(missing, ", "))
-	}
-	if len(c.CallbackToken) < 22 {
-		return errors.New("PLATFORM_CALLBACK_TOKEN must carry at least 128 random bits (22+ characters)")
-	}
-	return nil
-}
-
-func looksDefault(v string) bool {
-	l := strings.ToLower(v)
-	for _, p := range []string{"change-me", "changeme", "example", "default", "secret", "password", "xxx"} {
-		if strings.Contains(l, p) && len(v) < 40 {
-			return true
-		}
-	}
-	return false
 }
 
 // fillStageSecrets generates every missing secret once and keeps them in the
@@ -322,7 +479,7 @@ func randomB64(n int) string {
 func (c *config) derive() error {
 	for i, k := range strings.Split(c.SessionKeysText, ",") {
 		b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k))
-		if err != nil || len(b) != 64 {
+		if err != nil || len(b) != sessionKeySize {
 			return fmt.Errorf("PORTAL_SESSION_KEYS entry %d must be 64 bytes in base64", i+1)
 		}
 		c.sessionKeys = append(c.sessionKeys, b[:32], b[32:])
@@ -342,11 +499,36 @@ func (c *config) derive() error {
 	if len(c.webhookSecrets) == 0 {
 		return errors.New("PLATFORM_WEBHOOK_SECRET is empty")
 	}
+	if c.trustedProxies, err = parseTrustedProxies(c.TrustedProxiesText); err != nil {
+		return fmt.Errorf("PORTAL_TRUSTED_PROXIES: %w", err)
+	}
 	return nil
 }
 
-func (c *config) dbPath() string       { return filepath.Join(c.DataDir, "portal.db") }
-func (c *config) stageMailDir() string { return filepath.Join(c.DataDir, "stage-mail") }
+// parseTrustedProxies reads PORTAL_TRUSTED_PROXIES: CIDRs or single addresses,
+// separated by commas or spaces. A range holding every address is refused:
+// trusting it would believe any client's forwarding headers.
+func parseTrustedProxies(text string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return nil, fmt.Errorf("entry %q is neither a CIDR (10.0.0.0/8) nor an address", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		if p.Bits() == 0 {
+			return nil, fmt.Errorf("entry %q trusts every address; name the proxies' own range", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+func (c *config) dbPath() string        { return filepath.Join(c.DataDir, "portal.db") }
+func (c *config) stageMailDir() string  { return filepath.Join(c.DataDir, "stage-mail") }
 
 // dbName says which database the portal uses, without a password.
 func (c *config) dbName() string {
@@ -366,6 +548,15 @@ func redactURL(raw string) string {
 }
 func (c *config) sandboxDBPath() string { return filepath.Join(c.DataDir, "sandbox.db") }
 func (c *config) callbackURL() string   { return c.BaseURL + "/callbacks/platform/" + c.CallbackToken }
+
+// publicHost is the host[:port] of PORTAL_BASE_URL, the Host the portal answers.
+func (c *config) publicHost() string {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
 
 // stageLenderPrefix is where the embedded stage platform's lender pages live;
 // empty when a real platform is configured.

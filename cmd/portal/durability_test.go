@@ -479,7 +479,7 @@ func TestDurabilityAPIUsageSurvivesSIGKILL(t *testing.T) {
 	dataDir, addr := t.TempDir(), freeLoopbackAddr(t)
 	p := startPortalProcess(t, dataDir, addr)
 	ctx := context.Background()
-	k, secret, err := openProcessStore(t, dataDir).CreateAPIKey(ctx, "durability", store.AuditEntry{})
+	k, secret, err := openProcessStore(t, dataDir).CreateAPIKey(ctx, store.NewAPIKey{PartnerID: "durability"}, store.AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -212,7 +212,8 @@ func TestBrowserEmailEndToEnd(t *testing.T) {
 
 	// 4. An officer's denial: the notice by email with the officer's reasons.
 	persona, _ := stage.ScenarioByID(stage.ScenarioUnderwritingApprove)
-	earlier, _ := personaForm(t, persona.ID, "e2e.earlier", "firstName", "Jordan")
+	// The same mailbox sent this SSN before under another name: held.
+	earlier, _ := personaForm(t, persona.ID, "e2e.earlier", "firstName", "Jordan", "email", "e2e.held+earlier@example.com")
 	apply(t, base, earlier)
 	heldForm, heldAddr := personaForm(t, persona.ID, "e2e.held")
 	held := apply(t, base, heldForm)

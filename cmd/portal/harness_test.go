@@ -116,7 +116,11 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 	if err := fs.Parse(nil); err != nil {
 		t.Fatal(err)
 	}
-	cfg.Addr, cfg.DataDir, cfg.BaseURL = ln.Addr().String(), setup.dataDir, "http://"+ln.Addr().String()
+	cfg.Addr, cfg.DataDir = ln.Addr().String(), setup.dataDir
+	local := "http://" + ln.Addr().String()
+	if setup.env["PORTAL_BASE_URL"] == "" {
+		cfg.BaseURL = local
+	}
 	for _, m := range setup.mutate {
 		m(cfg)
 	}
@@ -135,8 +139,8 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 	}
 	jar, _ := cookiejar.New(nil)
 	p := &testPortal{
-		t: t, URL: cfg.BaseURL, App: a, Cfg: cfg, Logs: logs, cancel: cancel, done: make(chan error, 1),
-		Client: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		t: t, URL: local, App: a, Cfg: cfg, Logs: logs, cancel: cancel, done: make(chan error, 1),
+		Client: &http.Client{Jar: jar, Timeout: 10 * time.Second, Transport: publicHost(cfg.BaseURL),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		Platform: platform.NewClient(platform.Config{BaseURL: cfg.PlatformBaseURL, ClientID: cfg.ClientID,
 			ClientSecret: cfg.ClientSecret, Logger: newLogger(io.Discard)}),
@@ -147,6 +151,26 @@ func startPortal(t testing.TB, opts ...portalOption) *testPortal {
 		assertLogsClean(t, cfg, logs.String())
 	})
 	return p
+}
+
+// publicHostTransport sends each request to the loopback listener it is
+// addressed to, but with the Host of the portal's public base URL, as a
+// reverse proxy in front of a production portal does.
+type publicHostTransport struct{ host string }
+
+func (h publicHostTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Host = h.host
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// publicHost is the test client's transport for a portal whose public URL is baseURL.
+func publicHost(baseURL string) http.RoundTripper {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Scheme == "http" {
+		return http.DefaultTransport
+	}
+	return publicHostTransport{host: u.Host}
 }
 
 // listen listens on addr, retrying briefly: a restart's address may still be
@@ -207,9 +231,10 @@ func (p *testPortal) Kill() {
 var idempotencyKeyInput = regexp.MustCompile(`name="idempotencyKey"[^>]*value="([a-z2-7]{26})"|value="([a-z2-7]{26})"[^>]*name="idempotencyKey"`)
 
 // Submit fills in the borrower form as a browser does (GET /apply for the
-// session cookie and the form's idempotency key, then POST /apply) and returns
-// the new application's id from the 303 Location.
-func (p *testPortal) Submit(form map[string]string) string {
+// session cookie and the form's idempotency key, then POST /apply, with
+// header's name/value pairs) and returns the new application's id from the 303
+// Location.
+func (p *testPortal) Submit(form map[string]string, header ...string) string {
 	p.t.Helper()
 	resp, err := p.Client.Get(p.URL + "/apply")
 	if err != nil {
@@ -228,7 +253,10 @@ func (p *testPortal) Submit(form map[string]string) string {
 	values.Set(lending.FieldIdempotencyKey, string(m[1])+string(m[2]))
 	req, _ := http.NewRequest(http.MethodPost, p.URL+"/apply", strings.NewReader(values.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", p.URL)
+	req.Header.Set("Origin", p.Cfg.BaseURL)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	resp, err = p.Client.Do(req)
 	if err != nil {
 		p.t.Fatal(err)

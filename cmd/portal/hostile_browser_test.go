@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -131,6 +132,37 @@ const inertDOM = `(() => {
   }
   return bad;
 })()`
+
+// noticeContained lists what a notice put outside its container: the notice's
+// disclosure (data-testid %s) must still hold its .aan-body, both inside the
+// page's main; every element a payload built (its "Congratulations" headings,
+// its links to evil.example) must be inside that body; and the page's footer
+// must be where the layout put it, in no table.
+const noticeContained = `((testid) => {
+  const bad = [];
+  const d = document.querySelector('[data-testid="' + testid + '"]');
+  const body = d && d.querySelector(':scope > .aan-body');
+  if (!d || !body) return ["the notice's container is gone from its disclosure"];
+  if (!d.closest("main")) bad.push("the disclosure left main");
+  for (const el of document.querySelectorAll("h1, h2, h3, p, a, td, footer, section, table")) {
+    const own = Array.from(el.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent).join("");
+    const payload = own.includes("Congratulations") || (el.getAttribute("href") || "").includes("evil.example");
+    if (payload && !body.contains(el)) bad.push("<" + el.tagName.toLowerCase() + "> " + own.trim() + " is outside the notice");
+  }
+  for (const f of document.querySelectorAll("footer.site-footer")) {
+    if (body.contains(f)) continue;
+    if (f.closest("table") || f.parentElement !== document.body) bad.push("the page's footer moved into " + (f.parentElement && f.parentElement.tagName));
+  }
+  return bad;
+})`
+
+// assertNoticeContained fails the test when a notice's markup left its container.
+func (tb *tab) assertNoticeContained(screen, testid string) {
+	tb.t.Helper()
+	if bad := evalJS[[]string](tb, noticeContained+"("+strconv.Quote(testid)+")"); len(bad) > 0 {
+		tb.t.Errorf("%s: %v", screen, bad)
+	}
+}
 
 // assertInert fails the test on anything hostile that ran, loaded or was built.
 func (tb *tab) assertInert(screen string, requests *payloadRequests) {
@@ -281,11 +313,11 @@ func TestBrowserHostileInput(t *testing.T) {
 		}
 	})
 
+	var noticeIDs []string
 	t.Run("notice of action taken", func(t *testing.T) {
 		tb.t = t
 		ctx := context.Background()
 		const chunk = 8
-		var ids []string
 		for start := 0; start < len(payloads); start += chunk {
 			notice := "<p>We could not offer credit.</p>\n" + strings.Join(payloads[start:min(start+chunk, len(payloads))], "\n")
 			id := p.SubmitScenario(scenario(t, stage.ScenarioTimeout))
@@ -294,10 +326,10 @@ func TestBrowserHostileInput(t *testing.T) {
 				Source: lending.SourcePoller}); err != nil {
 				t.Fatal(err)
 			}
-			ids = append(ids, id)
+			noticeIDs = append(noticeIDs, id)
 		}
 		tb.shareCookies(p)
-		for i, id := range ids {
+		for i, id := range noticeIDs {
 			tb.open("/applications/" + id)
 			if got := tb.status(); got != string(lending.LeadNoOffers) {
 				t.Fatalf("application %s shows %q", id, got)
@@ -307,6 +339,7 @@ func TestBrowserHostileInput(t *testing.T) {
 			}
 			tb.do(chromedp.Click(chromedp.CSS(`[data-testid="adverse-action-notice"] summary`)))
 			tb.assertInert(fmt.Sprintf("notice %d", i), requests)
+			tb.assertNoticeContained(fmt.Sprintf("notice %d", i), "adverse-action-notice")
 			// The HTML as sent, too: no tag carries a handler or a script URL.
 			resp, err := p.Client.Get(p.URL + "/applications/" + id)
 			if err != nil {
@@ -368,6 +401,13 @@ func TestBrowserHostileInput(t *testing.T) {
 				t.Fatalf("%s: sent to sign in", path)
 			}
 			tb.assertInert(path, requests)
+		}
+		// The officer sees the same notices, in the same kind of container.
+		for i, id := range noticeIDs {
+			tb.open("/admin/applications/" + id)
+			tb.do(chromedp.Click(chromedp.CSS(`[data-testid="admin-notice"] summary`)))
+			tb.assertInert(fmt.Sprintf("officer's notice %d", i), requests)
+			tb.assertNoticeContained(fmt.Sprintf("officer's notice %d", i), "admin-notice")
 		}
 	})
 }

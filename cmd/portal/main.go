@@ -29,7 +29,7 @@ commands:
   backup --to FILE                     write a consistent online copy of the database (SQLite; PostgreSQL: pg_dump)
   migrate-data --from FILE --to URL    copy an SQLite portal's data into an empty PostgreSQL database, and check it
   sandbox --addr A                     run the stage platform alone
-  apikey add --tenant T                create a Credit Decision API key; prints it once
+  apikey add --tenant T [--scopes S]   create a partner's API key (scopes default: decision); prints it once
 `
 
 // run is the whole program: it parses args (args[0] is the program name), reads

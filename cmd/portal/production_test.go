@@ -29,7 +29,8 @@ func productionMail() map[string]string {
 // Stage needs none of it: with no relay it catches its own mail.
 func TestProductionMailSettings(t *testing.T) {
 	base := map[string]string{
-		"PORTAL_ENV": "production", "PORTAL_DATA_DIR": t.TempDir(), "PLATFORM_BASE_URL": "https://platform.invalid/api",
+		"PORTAL_ENV": "production", "PORTAL_DATA_DIR": t.TempDir(), "PORTAL_BASE_URL": "https://rates.partner.example",
+		"PLATFORM_BASE_URL":   "https://platform.invalid/api",
 		"PORTAL_SESSION_KEYS": randomB64(64), "PORTAL_DATA_KEY": randomB64(store.DataKeySize),
 		"PLATFORM_CLIENT_ID": "portal-prod-client", "PLATFORM_CLIENT_SECRET": randomToken(24),
 		"PLATFORM_WEBHOOK_SECRET": string(platform.NewWebhookSecret()), "PLATFORM_CALLBACK_TOKEN": store.NewID(),
@@ -88,7 +89,7 @@ func TestProductionMailSettings(t *testing.T) {
 // exist: every path of theirs is a plain 404, while stage serves them.
 func TestProductionServesNoStagePlatform(t *testing.T) {
 	env := map[string]string{
-		"PORTAL_ENV": "production", "PORTAL_DATA_DIR": t.TempDir(), "PLATFORM_BASE_URL": "https://platform.invalid/api",
+		"PORTAL_ENV": "production", "PORTAL_DATA_DIR": t.TempDir(), "PORTAL_BASE_URL": "https://rates.partner.example", "PLATFORM_BASE_URL": "https://platform.invalid/api",
 		"PORTAL_SESSION_KEYS": randomB64(64), "PORTAL_DATA_KEY": randomB64(store.DataKeySize),
 		"PLATFORM_CLIENT_ID": "portal-prod-client", "PLATFORM_CLIENT_SECRET": randomToken(24),
 		"PLATFORM_WEBHOOK_SECRET": string(platform.NewWebhookSecret()), "PLATFORM_CALLBACK_TOKEN": store.NewID(),
@@ -123,6 +124,7 @@ func TestProductionServesNoStagePlatform(t *testing.T) {
 	} {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(tt.method, tt.path, nil)
+		req.Host = "rates.partner.example"
 		req.Header.Set("Sec-Fetch-Site", "same-origin")
 		a.handler.ServeHTTP(rec, req)
 		if rec.Code != http.StatusNotFound {

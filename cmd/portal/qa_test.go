@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"prequal/lending"
 	"prequal/platform"
 	"prequal/stage"
 )
@@ -73,16 +74,12 @@ func fmtBools(b []bool) string {
 // platform configured) there is no /qa, no scenario table, no /sandbox, and no
 // stage banner.
 func TestProductionHidesStageSurfaces(t *testing.T) {
-	secret := func(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
-	key := make([]byte, 64)
-	for i := range key {
-		key[i] = byte(i + 1)
-	}
 	p := startPortal(t, withEnv(
 		"PORTAL_ENV", "production",
+		"PORTAL_BASE_URL", "https://rates.partner.example",
 		"PLATFORM_BASE_URL", "https://platform.invalid",
-		"PORTAL_SESSION_KEYS", base64.StdEncoding.EncodeToString(key),
-		"PORTAL_DATA_KEY", secret(32),
+		"PORTAL_SESSION_KEYS", randomB64(64),
+		"PORTAL_DATA_KEY", randomB64(32),
 		"PLATFORM_CLIENT_ID", "partner-7f3a9c",
 		"PLATFORM_CLIENT_SECRET", "s3cr3t-9a8b7c6d5e4f3a2b1c0d",
 		"PLATFORM_WEBHOOK_SECRET", string(platform.NewWebhookSecret()),
@@ -92,7 +89,7 @@ func TestProductionHidesStageSurfaces(t *testing.T) {
 		"PORTAL_POSTAL_ADDRESS", "1 Partner Plaza, Suite 100, Springfield, IL 62701",
 	))
 	for _, path := range []string{"/qa", "/qa/scenarios.json", "/qa/applications/aaaaaaaaaaaaaaaaaaaaaaaaaa", "/qa/mail", "/qa/mail.json", "/sandbox/controls", "/sandbox/oauth2/token"} {
-		resp, err := http.Get(p.URL + path)
+		resp, err := p.Client.Get(p.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +98,7 @@ func TestProductionHidesStageSurfaces(t *testing.T) {
 			t.Errorf("production %s: %d, want 404", path, resp.StatusCode)
 		}
 	}
-	resp, err := http.Get(p.URL + "/apply?scenario=offers-all-ranges")
+	resp, err := p.Client.Get(p.URL + "/apply?scenario=offers-all-ranges")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,5 +108,46 @@ func TestProductionHidesStageSurfaces(t *testing.T) {
 		if strings.Contains(string(body), stageOnly) {
 			t.Errorf("production page contains %q", stageOnly)
 		}
+	}
+}
+
+// TestQAFormsPostedAsIsReachTheirStatus holds /qa/scenarios.json to its word:
+// each form, posted as is to /apply (with the page's hidden fields), reaches its
+// expectedStatus however often one QA workstation posts it — here every form
+// twice from one client, past the IP and mailbox velocity limits, which QA test
+// data is exempt from.
+func TestQAFormsPostedAsIsReachTheirStatus(t *testing.T) {
+	p := startPortal(t, withEnv("PORTAL_LEAD_TIMEOUT", "5s", "PORTAL_POLL_AFTER", "2s", "PORTAL_POLL_EVERY", "500ms"))
+	resp, err := p.Client.Get(p.URL + "/qa/scenarios.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table []struct {
+		ID             string            `json:"id"`
+		ExpectedStatus string            `json:"expectedStatus"`
+		Form           map[string]string `json:"form"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&table)
+	resp.Body.Close()
+	if err != nil || len(table) < 12 {
+		t.Fatalf("scenarios.json: %d scenarios, %v", len(table), err)
+	}
+	type posted struct{ id, scenario, want string }
+	var apps []posted
+	for round := range 2 {
+		for _, sc := range table {
+			apps = append(apps, posted{p.Submit(sc.Form), sc.ID, sc.ExpectedStatus})
+		}
+		if round == 0 && len(apps) <= lending.MaxApplicationsPerIPPerHour {
+			t.Fatalf("only %d posts: not past the IP velocity limit", len(apps))
+		}
+	}
+	for i, a := range apps {
+		app := p.Application(a.id)
+		if app.Review.Status != lending.ReviewPending || !app.IsTest {
+			t.Errorf("post %d (%s): review %s, test data %v — QA's form was not taken as QA test data", i+1, a.scenario, app.Review.Status, app.IsTest)
+			continue
+		}
+		p.WaitStatus(a.id, 20*time.Second, lending.LeadStatus(a.want))
 	}
 }

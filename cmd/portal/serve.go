@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"prequal/api"
+	"prequal/correlation"
 	"prequal/email"
 	"prequal/handlers"
 	"prequal/mailcatcher"
@@ -44,7 +46,7 @@ type app struct {
 }
 
 func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(handlers.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
+	return slog.New(correlation.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
 }
 
 // newApp builds everything cfg describes. Close it when done.
@@ -63,7 +65,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		log.Warn("htmx.min.js is not embedded: run `make build` (pages still work without JavaScript)")
 	}
 
-	mux := http.NewServeMux()
+	var sandboxHandler http.Handler
 	if cfg.embedded {
 		a.sandbox, err = sandbox.New(ctx, sandbox.Config{
 			ClientID:      cfg.ClientID,
@@ -78,7 +80,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 			a.close()
 			return nil, err
 		}
-		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", a.sandbox.Handler()))
+		sandboxHandler = a.sandbox.Handler()
 	}
 
 	relay := cfg.relay
@@ -131,6 +133,10 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		Stage:             stageClient(cfg, client),
 		CallbackToken:     cfg.CallbackToken,
 		WebhookSecrets:    cfg.webhookSecrets,
+		TrustedProxies:    cfg.trustedProxies,
+		PublicHost:        cfg.publicHost(),
+		Sandbox:           sandboxHandler,
+		MetricsToken:      cfg.MetricsToken,
 		Logger:            log,
 		WakeWorker:        a.worker.Wake,
 		APILimiter:        apiLimiter(st),
@@ -141,8 +147,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	mux.Handle("/", e)
-	a.handler = mux
+	a.handler = e
 	return a, nil
 }
 
@@ -151,7 +156,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 // (one process) nil, the API's own counts in memory.
 func apiLimiter(st *store.Store) api.RateLimiter {
 	if st.Dialect() == "postgres" {
-		return store.NewRateLimiter(st)
+		return api.SharedRateLimiter(store.NewRateLimiter(st))
 	}
 	return nil
 }
@@ -191,6 +196,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
@@ -262,6 +268,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := startPprof(ctx, cfg.PprofAddr, log); err != nil {
 		return err
 	}
+	if _, err := startMetrics(ctx, cfg.MetricsAddr, handlers.MetricsHandler(a.store), log); err != nil {
+		return err
+	}
+	if cfg.production() && cfg.MetricsAddr == "" && cfg.MetricsToken == "" {
+		log.Info("/metrics is not served: set PORTAL_METRICS_ADDR (a private listener) or PORTAL_METRICS_TOKEN (a bearer token)")
+	}
 	if !cfg.production() {
 		if err := ensureDemoOfficer(ctx, a.store, cfg, stdout); err != nil {
 			return err
@@ -306,7 +318,13 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	public := "http://" + ln.Addr().String() + "/sandbox"
+	publicURL := strings.TrimRight(getenvDefault(getenv, "SANDBOX_PUBLIC_URL", "http://"+ln.Addr().String()), "/")
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Host == "" {
+		ln.Close()
+		return fmt.Errorf("SANDBOX_PUBLIC_URL %q is not an absolute URL", publicURL)
+	}
+	public := publicURL + "/sandbox"
 	sb, err := sandbox.New(ctx, sandbox.Config{
 		ClientID:      cfg.ClientID,
 		ClientSecret:  cfg.ClientSecret,
@@ -321,9 +339,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer sb.Close()
-	mux := http.NewServeMux()
-	mux.Handle("/sandbox/", http.StripPrefix("/sandbox", sb.Handler()))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := sandboxServer(handlers.NewStandaloneSandbox(sb.Handler(), u.Host, log), log)
 	fmt.Fprintf(stdout, "Stage platform listening on %s (client id %s; secrets in %s)\n", public, cfg.ClientID, cfg.DataDir)
 	go func() {
 		<-ctx.Done()
@@ -352,3 +368,21 @@ func stageClient(cfg *config, client *platform.Client) *platform.Client {
 	}
 	return client
 }
+
+// sandboxServer is the standalone stage platform's HTTP server, with the same
+// limits on slow or oversized requests as the portal's.
+func sandboxServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
+// maxHeaderBytes bounds a request's headers: a browser's, cookies included,
+// take a few kilobytes (Go's default allows a megabyte).
+const maxHeaderBytes = 64 << 10
