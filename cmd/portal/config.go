@@ -527,8 +527,8 @@ func parseTrustedProxies(text string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-func (c *config) dbPath() string        { return filepath.Join(c.DataDir, "portal.db") }
-func (c *config) stageMailDir() string  { return filepath.Join(c.DataDir, "stage-mail") }
+func (c *config) dbPath() string       { return filepath.Join(c.DataDir, "portal.db") }
+func (c *config) stageMailDir() string { return filepath.Join(c.DataDir, "stage-mail") }
 
 // dbName says which database the portal uses, without a password.
 func (c *config) dbName() string {
