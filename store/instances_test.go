@@ -321,3 +321,38 @@ func TestRateLimitIsSharedByInstances(t *testing.T) {
 		t.Errorf("next window: %d allowed, want 50", got)
 	}
 }
+
+// A partner suspended through one instance is refused by the other's API key
+// finder: on PostgreSQL as soon as the announcement arrives (the clock does
+// not move, so the cache's TTL plays no part), on SQLite once the TTL ends.
+func TestPartnerSuspensionIsHonouredByTheOtherInstance(t *testing.T) {
+	a, b, clock := twoInstances(t)
+	ctx := context.Background()
+	waitListening(t, a)
+	finder := NewAPIKeyFinder(a)
+	_, secret, err := b.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := finder.APIKeyBySecret(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ChangePartnerStatus(ctx, "acme", lending.PartnerSuspend, AuditEntry{OfficerID: "adm"}); err != nil {
+		t.Fatal(err)
+	}
+	if !a.d.postgres {
+		clock.advance(apiKeyCacheTTL)
+	}
+	suspended := time.Now()
+	for {
+		_, err := finder.APIKeyBySecret(ctx, secret)
+		if errors.Is(err, ErrNotFound) {
+			break
+		}
+		if time.Since(suspended) > 10*time.Second {
+			t.Fatalf("the other instance's suspension not honoured after 10 s: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("suspension honoured by the other instance after %v", time.Since(suspended).Round(time.Millisecond))
+}
