@@ -356,3 +356,47 @@ func TestPartnerSuspensionIsHonouredByTheOtherInstance(t *testing.T) {
 	}
 	t.Logf("suspension honoured by the other instance after %v", time.Since(suspended).Round(time.Millisecond))
 }
+
+// One Idempotency-Key sent to both instances at once is claimed by exactly one
+// request; every other is told the first is in progress, and once it finished
+// either instance replays its response.
+func TestIdempotencyKeyIsClaimedOnceAcrossInstances(t *testing.T) {
+	a, b, _ := twoInstances(t)
+	ctx := context.Background()
+	for round := range 5 {
+		r := IdempotentRequest{Scope: "acme", Key: fmt.Sprintf("key-%d", round), Method: "POST",
+			Path: "/api/v1/journeys", RequestHash: "h"}
+		var claimed, inProgress atomic.Int64
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range 6 {
+			st := []*Store{a, b}[i%2]
+			wg.Go(func() {
+				<-start
+				replay, err := st.BeginIdempotent(ctx, r)
+				switch {
+				case err == nil && replay == nil:
+					claimed.Add(1)
+				case errors.Is(err, ErrIdempotencyInProgress):
+					inProgress.Add(1)
+				default:
+					t.Errorf("round %d: replay %v, error %v", round, replay, err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if claimed.Load() != 1 || inProgress.Load() != 5 {
+			t.Fatalf("round %d: %d claims and %d in progress, want 1 and 5", round, claimed.Load(), inProgress.Load())
+		}
+		if err := []*Store{a, b}[round%2].FinishIdempotent(ctx, r, StoredResponse{Status: 201, Body: []byte(`{"id":"x"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range []*Store{a, b} {
+			replay, err := st.BeginIdempotent(ctx, r)
+			if err != nil || replay == nil || replay.Status != 201 || string(replay.Body) != `{"id":"x"}` {
+				t.Errorf("round %d: replay %+v, %v; want the stored 201", round, replay, err)
+			}
+		}
+	}
+}
