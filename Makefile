@@ -64,10 +64,16 @@ browser: ## make sure Debian's chromium is there (installed under CI=true)
 
 .PHONY: test
 test: deps check-generated lint browser ## everything CI checks: unit, handler, store and browser tests, generated code, vet, fmt
-	@if [ -z "$${PORTAL_TEST_DATABASE_URL:-}" ]; then \
-		echo "PORTAL_TEST_DATABASE_URL is not set: skipping the PostgreSQL half (store tests on PostgreSQL, two instances on one database); 'make test-postgres' or .ci/run runs it"; \
+	@if [ -n "$${PORTAL_TEST_DATABASE_URL:-}" ]; then \
+		echo "$(GO) test -race -count=1 -timeout 12m ./...  (PostgreSQL half on PORTAL_TEST_DATABASE_URL)"; \
+		$(GO) test -race -count=1 -timeout 12m ./...; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "CI: the PostgreSQL half runs on a throwaway server (.ci/with-postgres)"; \
+		.ci/with-postgres $(GO) test -race -count=1 -timeout 12m ./...; \
+	else \
+		echo "PORTAL_TEST_DATABASE_URL is not set: skipping the PostgreSQL half (store tests on PostgreSQL, two instances on one database); 'make test-postgres', CI=true or .ci/run runs it"; \
+		$(GO) test -race -count=1 -timeout 12m ./...; \
 	fi
-	$(GO) test -race -count=1 -timeout 12m ./...
 
 .PHONY: test-postgres
 test-postgres: ## make test with a throwaway PostgreSQL server (Debian's postgresql), as CI runs it
