@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"testing"
@@ -66,6 +68,32 @@ func TestMoveDataFromSQLiteToPostgreSQL(t *testing.T) {
 	if _, err := NewRateLimiter(source).Take(ctx, key.ID, 100, time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	// The partner platform's tables: a registered partner with a dashboard
+	// session, a finished Idempotency-Key record (a binary body) and an event.
+	dev, err := source.RegisterPartner(ctx, NewPartner{Name: "Dev Co", Email: "dev@partner.example",
+		Password: "correct horse battery staple", Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	devToken, err := source.StartPartnerSession(ctx, dev.ID, "", "192.0.2.2", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idem := IdempotentRequest{Scope: dev.ID, Key: "k-1", Method: "POST", Path: "/api/v1/x", RequestHash: "h"}
+	if _, err := source.BeginIdempotent(ctx, idem); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte{0, 1, 2, 0xff, '{', '}'}
+	if err := source.FinishIdempotent(ctx, idem, StoredResponse{Status: 201, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	if err := source.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := source.addPartnerEvent(ctx, tx, NewPartnerEvent{ApplicationID: apps[0].ID, Type: "journey.snapshot",
+			PayloadVersion: 1, Payload: map[string]string{"status": "offers"}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 
 	rep, err := MoveData(ctx, source, target)
 	if err != nil {
@@ -79,7 +107,8 @@ func TestMoveDataFromSQLiteToPostgreSQL(t *testing.T) {
 		}
 	}
 	for table, want := range map[string]int64{"applications": 32, "consents": 128, "products": 20, "api_keys": 1,
-		"api_usage": 1, "officers": 1, "officer_sessions": 1, "webhook_receipts": 10, "rate_limits": 1} {
+		"api_usage": 1, "officers": 1, "officer_sessions": 1, "webhook_receipts": 10, "rate_limits": 1,
+		"partners": 2, "partner_sessions": 1, "idempotency_keys": 1, "partner_events": 1} {
 		if counts[table] != want {
 			t.Errorf("table %s: %d rows copied, want %d", table, counts[table], want)
 		}
@@ -107,6 +136,15 @@ func TestMoveDataFromSQLiteToPostgreSQL(t *testing.T) {
 	}
 	if u, err := target.APIKeyUsage(ctx, key.ID); err != nil || u.Calls != 2 {
 		t.Errorf("usage: %+v %v", u, err)
+	}
+	if got, err := target.PartnerSession(ctx, devToken); err != nil || got.ID != dev.ID {
+		t.Errorf("partner session: %+v %v", got, err)
+	}
+	if replay, err := target.BeginIdempotent(ctx, idem); err != nil || replay == nil || replay.Status != 201 || !bytes.Equal(replay.Body, body) {
+		t.Errorf("idempotent replay on PostgreSQL: %+v %v", replay, err)
+	}
+	if evs, err := target.PartnerEvents(ctx, apps[0].ID); err != nil || len(evs) != 1 || evs[0].Sequence != 1 {
+		t.Errorf("partner events on PostgreSQL: %+v %v", evs, err)
 	}
 	before, _ := target.Events(ctx, apps[0].ID)
 	if err := target.AddEvent(ctx, apps[0].ID, lending.Event{Kind: lending.EventPolled, Source: lending.SourcePoller}); err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -398,5 +399,44 @@ func TestIdempotencyKeyIsClaimedOnceAcrossInstances(t *testing.T) {
 				t.Errorf("round %d: replay %+v, %v; want the stored 201", round, replay, err)
 			}
 		}
+	}
+}
+
+// Partner events of one application written by both instances at once are
+// numbered 1, 2, 3, … without a gap or a repeat.
+func TestPartnerEventSequenceAcrossInstances(t *testing.T) {
+	a, b, _ := twoInstances(t)
+	app := lcCreate(t, a)
+	const events = 20
+	var wg sync.WaitGroup
+	for i := range events {
+		st := []*Store{a, b}[i%2]
+		wg.Go(func() {
+			err := st.inTx(context.Background(), func(tx *sql.Tx) error {
+				_, err := st.addPartnerEvent(context.Background(), tx, NewPartnerEvent{ApplicationID: app.ID,
+					Type: "journey.snapshot", PayloadVersion: 1, Payload: map[string]int{"n": i}})
+				return err
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	evs, err := b.PartnerEvents(context.Background(), app.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]bool{}
+	for _, e := range evs {
+		seen[e.Sequence] = true
+	}
+	for n := int64(1); n <= events; n++ {
+		if !seen[n] {
+			t.Errorf("sequence %d missing", n)
+		}
+	}
+	if len(evs) != events || len(seen) != events {
+		t.Errorf("%d events with %d distinct sequences, want %d", len(evs), len(seen), events)
 	}
 }
