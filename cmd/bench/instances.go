@@ -19,8 +19,9 @@ import (
 	"prequal/store"
 )
 
-// Figure 5: the status poll (figure 1's ratio to bare Echo) and form submits
-// (figure 2's accepted/s) on one SQLite instance, one PostgreSQL instance and
+// Figure 6: the status poll (its ratio to bare Echo, measured by the Go client
+// side by side with a bare Echo hello handler) and form submits (figure 3's
+// accepted/s) on one SQLite instance, one PostgreSQL instance and
 // two PostgreSQL instances on one database, measured the same way one after
 // the other. With two instances each borrower submits on one and polls on the
 // other; the load generator spreads its borrowers over both. PostgreSQL is the
@@ -28,7 +29,7 @@ import (
 // bench` starts a throwaway one on this machine with fsync on — each
 // configuration on a fresh schema of its own.
 
-// deployment is one of figure 5's configurations.
+// deployment is one of figure 6's configurations.
 type deployment struct {
 	name      string
 	postgres  bool
@@ -41,16 +42,16 @@ var deployments = []deployment{
 	{"2 PostgreSQL instances", true, 2},
 }
 
-// instanceFigures is figure 5.
+// instanceFigures is figure 6.
 func (b *bench) instanceFigures(ctx context.Context) error {
 	dbURL := os.Getenv("PORTAL_BENCH_DATABASE_URL")
 	if dbURL == "" {
 		dbURL = os.Getenv("PORTAL_TEST_DATABASE_URL")
 	}
 	if dbURL == "" {
-		b.notes = append(b.notes, "figure 5 (SQLite vs PostgreSQL, one and two instances) was not measured: "+
+		b.notes = append(b.notes, "figure 6 (SQLite vs PostgreSQL, one and two instances) was not measured: "+
 			"no PostgreSQL (PORTAL_BENCH_DATABASE_URL); `make bench` starts one")
-		fmt.Fprintln(b.out, "figure 5 skipped: no PORTAL_BENCH_DATABASE_URL")
+		fmt.Fprintln(b.out, "figure 6 skipped: no PORTAL_BENCH_DATABASE_URL")
 		return nil
 	}
 	cfg, err := pgx.ParseConfig(dbURL)
@@ -73,9 +74,9 @@ func (b *bench) instanceFigures(ctx context.Context) error {
 		}
 		submits = append(submits, fmt.Sprintf("%s: %s/s (%d errors)", d.name, thousands(rate), errs))
 	}
-	b.add(figure{num: "5a", what: fmt.Sprintf("status poll, %d connections, ratio to bare Echo: SQLite vs PostgreSQL", b.o.connections),
+	b.add(figure{num: "6a", what: fmt.Sprintf("status poll, %d connections, ratio to bare Echo: SQLite vs PostgreSQL", b.o.connections),
 		value: strings.Join(polls, " · "), info: true, target: "none (information)"})
-	b.add(figure{num: "5b", what: fmt.Sprintf("form submits, %d borrowers, accepted/s: SQLite vs PostgreSQL", b.o.submitters),
+	b.add(figure{num: "6b", what: fmt.Sprintf("form submits, %d borrowers, accepted/s: SQLite vs PostgreSQL", b.o.submitters),
 		value: strings.Join(submits, " · "), info: true, target: "none (information)"})
 	return nil
 }
@@ -138,10 +139,10 @@ func (b *bench) startDeployment(ctx context.Context, d deployment, admin *sql.DB
 	return procs, stopAll, nil
 }
 
-// deploymentPoll is figure 1 on d: borrowers apply on one instance and poll
+// deploymentPoll is figure 6a on d: borrowers apply on one instance and poll
 // on the next, against the bare Echo hello handler in alternating slices.
 func (b *bench) deploymentPoll(ctx context.Context, d deployment, admin *sql.DB, dbURL string) (ratio, rate float64, err error) {
-	procs, stop, err := b.startDeployment(ctx, d, admin, dbURL, "5a poll")
+	procs, stop, err := b.startDeployment(ctx, d, admin, dbURL, "6a poll")
 	if err != nil {
 		return 0, 0, err
 	}
@@ -192,9 +193,9 @@ func (b *bench) deploymentPoll(ctx context.Context, d deployment, admin *sql.DB,
 	return portal.rate() / bare.rate(), portal.rate(), nil
 }
 
-// deploymentSubmits is figure 2 on d: the borrowers spread over the instances.
+// deploymentSubmits is figure 6b on d (figure 3's measure): the borrowers spread over the instances.
 func (b *bench) deploymentSubmits(ctx context.Context, d deployment, admin *sql.DB, dbURL string) (rate float64, errs int, err error) {
-	procs, stop, err := b.startDeployment(ctx, d, admin, dbURL, "5b submit")
+	procs, stop, err := b.startDeployment(ctx, d, admin, dbURL, "6b submit")
 	if err != nil {
 		return 0, 0, err
 	}
