@@ -48,19 +48,51 @@ type NewApplication struct {
 // other).
 func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app lending.Application, created bool, err error) {
 	now := s.now().UTC()
-	newID := NewID()
-	a := in.Applicant
+	prepared := s.prepareApplication(&in)
+	id := prepared.id
+	err = s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, created, err = s.createApplication(ctx, tx, in, prepared, now)
+		return err
+	})
+	if err != nil {
+		return lending.Application{}, false, fmt.Errorf("store.CreateApplication: %w", err)
+	}
+	app, err = s.Application(ctx, id)
+	if err != nil {
+		return lending.Application{}, false, fmt.Errorf("store.CreateApplication: %w", err)
+	}
+	return app, created, nil
+}
+
+// preparedApplication is the part of a new application made before its
+// transaction: its id, the sealed SSN and its fingerprint.
+type preparedApplication struct {
+	id, fingerprint string
+	sealedSSN       []byte
+}
+
+// prepareApplication fills in's defaults and seals its SSN. Sealing and
+// fingerprinting need nothing from the database: done before the
+// transaction, they keep the single writer's time per application short.
+func (s *Store) prepareApplication(in *NewApplication) preparedApplication {
 	if in.CorrelationID == "" {
 		in.CorrelationID = NewID()
 	}
 	if in.Channel == "" {
 		in.Channel = lending.ChannelWeb
 	}
-	// Sealing and fingerprinting need nothing from the database: done before the
-	// transaction, they keep the single writer's time per application short.
-	sealedSSN, fingerprint := s.sealer.Seal([]byte(a.SSN), []byte(newID)), s.sealer.Fingerprint(a.SSN)
-	var id string
-	err = s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
+	id := NewID()
+	return preparedApplication{id: id, sealedSSN: s.sealer.Seal([]byte(in.Applicant.SSN), []byte(id)),
+		fingerprint: s.sealer.Fingerprint(in.Applicant.SSN)}
+}
+
+// createApplication is CreateApplication's work within tx, shared with
+// SubmitJourney: it returns the application's id and whether it is new.
+func (s *Store) createApplication(ctx context.Context, tx *sql.Tx, in NewApplication, p preparedApplication, now time.Time) (id string, created bool, err error) {
+	a := in.Applicant
+	sealedSSN, fingerprint := p.sealedSSN, p.fingerprint
+	err = func() error {
 		existing := func() error {
 			var existingID, existingSession string
 			err := s.txQueryRow(ctx, tx,
@@ -91,7 +123,7 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 		if err != nil {
 			return err
 		}
-		id, created = newID, true
+		id, created = p.id, true
 		var holds, flags []lending.ScreeningHit
 		identityQuestioned := false
 		for _, h := range lending.Screen(facts) {
@@ -169,15 +201,8 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 				StatusFrom: string(lending.ReviewPending), StatusTo: string(lending.ReviewManualReview), Detail: describeHits(holds)})
 		}
 		return s.enqueueSubmit(ctx, tx, id, now)
-	})
-	if err != nil {
-		return lending.Application{}, false, fmt.Errorf("store.CreateApplication: %w", err)
-	}
-	app, err = s.Application(ctx, id)
-	if err != nil {
-		return lending.Application{}, false, fmt.Errorf("store.CreateApplication: %w", err)
-	}
-	return app, created, nil
+	}()
+	return id, created, err
 }
 
 // describeHits is the officers' sentence for each hit, in one line.

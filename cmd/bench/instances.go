@@ -19,7 +19,7 @@ import (
 	"prequal/store"
 )
 
-// Figure 6: the status poll (its ratio to bare Echo, measured by the Go client
+// Figure 7: the status poll (its ratio to bare Echo, measured by the Go client
 // side by side with a bare Echo hello handler) and form submits (figure 3's
 // accepted/s) on one SQLite instance, one PostgreSQL instance and
 // two PostgreSQL instances on one database, measured the same way one after
@@ -29,7 +29,7 @@ import (
 // bench` starts a throwaway one on this machine with fsync on — each
 // configuration on a fresh schema of its own.
 
-// deployment is one of figure 6's configurations.
+// deployment is one of figure 7's configurations.
 type deployment struct {
 	name      string
 	postgres  bool
@@ -42,16 +42,16 @@ var deployments = []deployment{
 	{"2 PostgreSQL instances", true, 2},
 }
 
-// instanceFigures is figure 6.
+// instanceFigures is figure 7.
 func (b *bench) instanceFigures(ctx context.Context) error {
 	dbURL := os.Getenv("PORTAL_BENCH_DATABASE_URL")
 	if dbURL == "" {
 		dbURL = os.Getenv("PORTAL_TEST_DATABASE_URL")
 	}
 	if dbURL == "" {
-		b.notes = append(b.notes, "figure 6 (SQLite vs PostgreSQL, one and two instances) was not measured: "+
+		b.notes = append(b.notes, "figure 7 (SQLite vs PostgreSQL, one and two instances) was not measured: "+
 			"no PostgreSQL (PORTAL_BENCH_DATABASE_URL); `make bench` starts one")
-		fmt.Fprintln(b.out, "figure 6 skipped: no PORTAL_BENCH_DATABASE_URL")
+		fmt.Fprintln(b.out, "figure 7 skipped: no PORTAL_BENCH_DATABASE_URL")
 		return nil
 	}
 	cfg, err := pgx.ParseConfig(dbURL)
@@ -74,9 +74,9 @@ func (b *bench) instanceFigures(ctx context.Context) error {
 		}
 		submits = append(submits, fmt.Sprintf("%s: %s/s (%d errors)", d.name, thousands(rate), errs))
 	}
-	b.add(figure{num: "6a", what: fmt.Sprintf("status poll, %d connections, ratio to bare Echo: SQLite vs PostgreSQL", b.o.connections),
+	b.add(figure{num: "7a", what: fmt.Sprintf("status poll, %d connections, ratio to bare Echo: SQLite vs PostgreSQL", b.o.connections),
 		value: strings.Join(polls, " · "), info: true, target: "none (information)"})
-	b.add(figure{num: "6b", what: fmt.Sprintf("form submits, %d borrowers, accepted/s: SQLite vs PostgreSQL", b.o.submitters),
+	b.add(figure{num: "7b", what: fmt.Sprintf("form submits, %d borrowers, accepted/s: SQLite vs PostgreSQL", b.o.submitters),
 		value: strings.Join(submits, " · "), info: true, target: "none (information)"})
 	return nil
 }
@@ -139,10 +139,10 @@ func (b *bench) startDeployment(ctx context.Context, d deployment, admin *sql.DB
 	return procs, stopAll, nil
 }
 
-// deploymentPoll is figure 6a on d: borrowers apply on one instance and poll
+// deploymentPoll is figure 7a on d: borrowers apply on one instance and poll
 // on the next, against the bare Echo hello handler in alternating slices.
 func (b *bench) deploymentPoll(ctx context.Context, d deployment, admin *sql.DB, dbURL string) (ratio, rate float64, err error) {
-	procs, stop, err := b.startDeployment(ctx, d, admin, dbURL, "6a poll")
+	procs, stop, err := b.startDeployment(ctx, d, admin, dbURL, "7a poll")
 	if err != nil {
 		return 0, 0, err
 	}
@@ -193,9 +193,9 @@ func (b *bench) deploymentPoll(ctx context.Context, d deployment, admin *sql.DB,
 	return portal.rate() / bare.rate(), portal.rate(), nil
 }
 
-// deploymentSubmits is figure 6b on d (figure 3's measure): the borrowers spread over the instances.
+// deploymentSubmits is figure 7b on d (figure 3's measure): the borrowers spread over the instances.
 func (b *bench) deploymentSubmits(ctx context.Context, d deployment, admin *sql.DB, dbURL string) (rate float64, errs int, err error) {
-	procs, stop, err := b.startDeployment(ctx, d, admin, dbURL, "6b submit")
+	procs, stop, err := b.startDeployment(ctx, d, admin, dbURL, "7b submit")
 	if err != nil {
 		return 0, 0, err
 	}
