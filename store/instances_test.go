@@ -440,3 +440,55 @@ func TestPartnerEventSequenceAcrossInstances(t *testing.T) {
 		t.Errorf("%d events with %d distinct sequences, want %d", len(evs), len(seen), events)
 	}
 }
+
+// Webhook senders of two instances claiming at once never take the same
+// delivery (each attempt is sent once), and between them take every one.
+func TestTwoInstancesClaimEachWebhookDeliveryOnce(t *testing.T) {
+	a, b, _ := twoInstances(t)
+	ctx := context.Background()
+	if _, _, err := a.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, AuditEntry{}); err != nil {
+		t.Fatal(err)
+	}
+	ep, err := a.CreateWebhookEndpoint(ctx, NewWebhookEndpoint{PartnerID: "acme", URL: "https://hooks.example/acme",
+		EventTypes: []string{lending.EventWebhookTest}, Secret: "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const deliveries = 40
+	for range deliveries {
+		if _, err := a.SendWebhookTestEvent(ctx, "acme", ep.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	claimed := map[int64]string{}
+	var wg sync.WaitGroup
+	for w := range 6 {
+		st := []*Store{a, b}[w%2]
+		owner := fmt.Sprintf("instance%d-sender%d", w%2, w)
+		wg.Go(func() {
+			for {
+				got, err := st.ClaimWebhookDeliveries(ctx, owner, time.Minute, 3, deliveries)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range got {
+					if prev, dup := claimed[d.DeliveryID]; dup {
+						t.Errorf("delivery %d claimed by %s and %s", d.DeliveryID, prev, owner)
+					}
+					claimed[d.DeliveryID] = owner
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(claimed) != deliveries {
+		t.Errorf("%d deliveries claimed, want %d", len(claimed), deliveries)
+	}
+}
