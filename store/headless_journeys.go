@@ -25,8 +25,6 @@ import (
 // an offer is chosen or the journey is over.
 var ErrJourneyLocked = errors.New("store: the journey does not allow this now")
 
-// EventJourneySnapshot is the partner event type of a journey's new state.
-const EventJourneySnapshot = "journey.snapshot"
 
 // HeadlessJourney is one borrower's journey.
 type HeadlessJourney struct {
@@ -325,7 +323,7 @@ func (s *Store) snapshotJourney(ctx context.Context, tx *sql.Tx, where string, a
 		return fmt.Errorf("journey snapshot: %w", err)
 	}
 	_, err = s.addPartnerEvent(ctx, tx, NewPartnerEvent{ApplicationID: j.applicationID, PartnerID: j.PartnerID,
-		Type: EventJourneySnapshot, PayloadVersion: 1, Payload: JourneySnapshotPayload{
+		Type: lending.EventJourneySnapshot, PayloadVersion: 1, Payload: JourneySnapshotPayload{
 			JourneyID: j.ID, Status: string(st.Status), NextAction: string(st.NextAction), ActionRequired: st.ActionRequired,
 			Resource: string(st.Resource), OccurredAt: now.Truncate(time.Millisecond)}})
 	return err
@@ -336,7 +334,7 @@ func (s *Store) snapshotJourney(ctx context.Context, tx *sql.Tx, where string, a
 func (s *Store) JourneyEvents(ctx context.Context, journeyID string) ([]PartnerEvent, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, coalesce(partner_id, ''), coalesce(application_id, ''), type, sequence,
 		occurred_at_ms, payload_version, payload FROM partner_events
-		WHERE type = ? AND payload LIKE ? ORDER BY occurred_at_ms, sequence`, EventJourneySnapshot, `%"journeyId":"`+journeyID+`"%`)
+		WHERE type = ? AND payload LIKE ? ORDER BY occurred_at_ms, sequence`, lending.EventJourneySnapshot, `%"journeyId":"`+journeyID+`"%`)
 	if err != nil {
 		return nil, fmt.Errorf("store.JourneyEvents: %w", err)
 	}
