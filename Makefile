@@ -82,7 +82,20 @@ wrk: ## make sure Debian's wrk is there for make bench (installed when missing u
 
 .PHONY: test
 test: deps check-generated lint browser wrk ## everything CI checks: unit, handler, store and browser tests, generated code, vet, fmt
-	$(GO) test -race -count=1 -timeout 12m ./...
+	@if [ -n "$${PORTAL_TEST_DATABASE_URL:-}" ]; then \
+		echo "$(GO) test -race -count=1 -timeout 12m ./...  (PostgreSQL half on PORTAL_TEST_DATABASE_URL)"; \
+		$(GO) test -race -count=1 -timeout 12m ./...; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "CI: the PostgreSQL half runs on a throwaway server (.ci/with-postgres)"; \
+		.ci/with-postgres $(GO) test -race -count=1 -timeout 12m ./...; \
+	else \
+		echo "PORTAL_TEST_DATABASE_URL is not set: skipping the PostgreSQL half (store tests on PostgreSQL, two instances on one database); 'make test-postgres', CI=true or .ci/run runs it"; \
+		$(GO) test -race -count=1 -timeout 12m ./...; \
+	fi
+
+.PHONY: test-postgres
+test-postgres: ## make test with a throwaway PostgreSQL server (Debian's postgresql), as CI runs it
+	.ci/with-postgres $(MAKE) test
 
 .PHONY: test-browser
 test-browser: deps browser ## only the browser tests (headless chromium)
@@ -101,9 +114,9 @@ lighthouse: deps browser $(LIGHTHOUSE_MODULES) ## Lighthouse (mobile) on /apply 
 	$(GO) test -tags lighthouse -count=1 -timeout 10m -run '^TestLighthouse$$' -v ./cmd/portal/
 
 .PHONY: bench
-bench: deps wrk ## benchmarks: the portal under wrk load next to bare Echo (writes BENCHMARKS.md, ~4 min), then the Go benchmarks
+bench: deps wrk ## benchmarks: the portal under wrk load next to bare Echo, then on SQLite and PostgreSQL, one and two instances (writes BENCHMARKS.md, ~6 min), then the Go benchmarks
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
-	$(GO) run ./cmd/bench
+	PORTAL_PG_FSYNC=on .ci/with-postgres $(GO) run ./cmd/bench
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 5m ./api/ ./handlers/ ./store/
 
 .PHONY: clean

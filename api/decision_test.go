@@ -417,12 +417,27 @@ func (c *fakeClock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// The per-key limits and their headers, counted in this process's memory (one
+// instance) and in the database (SharedRateLimiter: several instances on
+// PostgreSQL; here on the test's SQLite file), which must answer alike.
 func TestAPIRateLimit(t *testing.T) {
+	for _, shared := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memory", true: "shared"}[shared], func(t *testing.T) {
+			testAPIRateLimit(t, shared)
+		})
+	}
+}
+
+func testAPIRateLimit(t *testing.T, shared bool) {
 	clock := &fakeClock{t: time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)}
 	p := newTestAPI(t, func(c *Config) {
 		c.Limits = Limits{APIKeyPerMinute: 3, DemoKeyPerMinute: 2}
 		c.Now = clock.now
 	})
+	if shared {
+		p.store.SetClock(clock.now)
+		p.api.limiter = SharedRateLimiter(store.NewRateLimiter(p.store))
+	}
 	_, key := p.newAPIKey("acme")
 	_, other := p.newAPIKey("other")
 

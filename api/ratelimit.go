@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"prequal/store"
 )
 
 // Rate limits per key and per minute. The Credit Decision API has seed 002's
@@ -189,3 +191,22 @@ var (
 	headerRateLimitReset     = http.CanonicalHeaderKey("RateLimit-Reset")
 	headerRetryAfter         = http.CanonicalHeaderKey("Retry-After")
 )
+
+// SharedRateLimiter is the RateLimiter of several portal instances on one
+// PostgreSQL database: l counts every bucket in the database (in small leases),
+// so a key's limit of N a minute holds across the instances (N, not N per
+// instance).
+func SharedRateLimiter(l *store.RateLimiter) RateLimiter {
+	return sharedRateLimiter{l}
+}
+
+type sharedRateLimiter struct{ l *store.RateLimiter }
+
+// Take counts one request for bucket against limit in the shared window.
+func (s sharedRateLimiter) Take(ctx context.Context, bucket string, limit int) (RateDecision, error) {
+	d, err := s.l.Take(ctx, bucket, limit, rateWindow)
+	if err != nil {
+		return RateDecision{}, err
+	}
+	return RateDecision{Allowed: d.Allowed, Limit: d.Limit, Remaining: d.Remaining, Reset: d.Reset}, nil
+}

@@ -40,6 +40,9 @@ type Config struct {
 	Now            func() time.Time
 	// APILimits are the JSON API's per-key rate limits (zero: the seed's).
 	APILimits api.Limits
+	// APILimiter counts API requests against APILimits; nil counts them in this
+	// process's memory (api.NewMemoryRateLimiter).
+	APILimiter api.RateLimiter
 	// PublicHost is the host (and port) of the portal's public base URL: the
 	// only Host it answers, loopback names aside in stage (allowHosts).
 	PublicHost string
@@ -122,7 +125,7 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	s := &Server{cfg: cfg, log: cfg.Logger, store: st, sessions: cs, sessionIDs: newSessionCache(), now: cfg.Now}
 	s.api = api.New(api.Config{
 		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st, Credit: st,
-		Limits: cfg.APILimits, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
+		Limits: cfg.APILimits, RateLimiter: cfg.APILimiter, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
 		Journeys: api.JourneysConfig{Store: st, LeadTimeout: s.leadTimeout, WakeWorker: s.wakeWorker,
 			StageLenderPrefix: cfg.StageLenderPrefix, TTL: cfg.HeadlessTTL, SanitizeNotice: views.SanitizeNotice,
 			TestScenario: func(id string) bool { _, ok := s.stageScenario(id); return ok }},

@@ -191,6 +191,9 @@ func (s *Store) RotateAPIKey(ctx context.Context, id string, live bool, who Audi
 		if err != nil {
 			return err
 		}
+		if err := s.announce(ctx, tx, topicAPIKeys); err != nil {
+			return err
+		}
 		return auditAPIKey(ctx, tx, now, who, AuditAPIKeyRotated, k)
 	})
 	s.apiKeyGen.Add(1) // even after a failure: the commit's fate may be unknown
@@ -210,6 +213,9 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, who AuditEntry) err
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at_ms = ? WHERE id = ?`, ms(now), id); err != nil {
+			return err
+		}
+		if err := s.announce(ctx, tx, topicAPIKeys); err != nil {
 			return err
 		}
 		return auditAPIKey(ctx, tx, now, who, AuditAPIKeyRevoked, k)
@@ -243,8 +249,13 @@ const apiKeyBySecretSQL = `SELECT ` + apiKeyColumns + ` FROM ` + apiKeyTables + 
 const (
 	// apiKeyCacheTTL bounds how long a found key is trusted without reading the
 	// database again. Rotations and revocations made through this Store (the
-	// admin screens) take effect at once whatever the TTL (Store.apiKeyGen); the
-	// TTL only bounds a change made by another process on the same file.
+	// admin screens) take effect at once whatever the TTL (Store.apiKeyGen). On
+	// PostgreSQL every instance's rotations and revocations are announced to all
+	// (NOTIFY, postgres.go) and bump their apiKeyGen as they arrive, within
+	// milliseconds; an instance that is not hearing the announcements (its
+	// LISTEN connection is down) trusts no cached key at all. The TTL only bounds
+	// a change made behind the portal's back: by another process on the same
+	// SQLite file, or by hand in the database.
 	apiKeyCacheTTL = 5 * time.Second
 	// apiKeyCacheMax bounds the cache: it holds only keys that exist, so it is
 	// reached only with more active keys than that, when it starts over.
@@ -285,7 +296,7 @@ func (f *APIKeyFinder) APIKeyBySecret(ctx context.Context, secret string) (APIKe
 	f.mu.RLock()
 	c, ok := f.cache[sum]
 	f.mu.RUnlock()
-	if ok && c.gen == gen && now.Before(c.expires) {
+	if ok && c.gen == gen && now.Before(c.expires) && f.store.cachesTrusted() {
 		return c.key, nil
 	}
 

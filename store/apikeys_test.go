@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,23 +39,13 @@ func TestCreateAPIKeyAndLookUp(t *testing.T) {
 			t.Errorf("APIKeyBySecret(%.12q…) error = %v, want ErrNotFound", wrong, err)
 		}
 	}
-	// Only the hash is stored: the secret appears nowhere in the database files.
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	var all []byte
-	for _, f := range []string{path, path + "-wal"} {
-		b, err := os.ReadFile(f)
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-		all = append(all, b...)
-	}
+	// Only the hash is stored: the secret appears nowhere in the database.
+	all := storedBytes(t, s, path)
 	if !bytes.Contains(all, []byte(hashAPIKey(secret))) {
-		t.Fatal("the key's hash is not in the database files: this check reads the wrong files")
+		t.Fatal("the key's hash is not in the database's bytes: this check reads the wrong place")
 	}
 	if bytes.Contains(all, []byte(secret[len(k.Prefix):])) {
-		t.Error("the database files contain the API key secret")
+		t.Error("the database contains the API key secret")
 	}
 }
 
@@ -223,29 +212,44 @@ func TestAPIKeyFinderForgetsOnRevocation(t *testing.T) {
 	}
 }
 
-// Another process on the same database file (here: another Store) is seen at
-// once when it creates a key, and within apiKeyCacheTTL when it revokes one.
+// Another process on the same database (here: another Store) is seen at once
+// when it creates a key. When it revokes one: on SQLite (another process on
+// the same file) within apiKeyCacheTTL; on PostgreSQL (another instance) as
+// soon as its announcement arrives, whatever the TTL — the test's clock stands
+// still — and within a second of real time.
 func TestAPIKeyFinderSeesAnotherProcessWithinTTL(t *testing.T) {
 	s, path := openTestStore(t)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	s.SetClock(func() time.Time { return now })
-	other, err := Open(ctx, path, testDataKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
+	other := openAgain(t, path)
 
 	finder := NewAPIKeyFinder(s)
 	k, secret, err := other.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, AuditEntry{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitListening(t, s)
 	if got, err := finder.APIKeyBySecret(ctx, secret); err != nil || got.ID != k.ID {
 		t.Fatalf("a key another process created: %+v, %v", got, err)
 	}
 	if err := other.RevokeAPIKey(ctx, k.ID, AuditEntry{}); err != nil {
 		t.Fatal(err)
+	}
+	revoked := time.Now()
+	if s.d.postgres {
+		for {
+			_, err := finder.APIKeyBySecret(ctx, secret)
+			if errors.Is(err, ErrNotFound) {
+				break
+			}
+			if time.Since(revoked) > time.Second {
+				t.Fatalf("another instance's revocation not honoured within 1s: %v", err)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Logf("another instance's revocation honoured after %v", time.Since(revoked).Round(time.Millisecond))
+		return
 	}
 	now = now.Add(apiKeyCacheTTL - time.Millisecond)
 	if _, err := finder.APIKeyBySecret(ctx, secret); err != nil {
@@ -254,5 +258,51 @@ func TestAPIKeyFinderSeesAnotherProcessWithinTTL(t *testing.T) {
 	now = now.Add(time.Millisecond)
 	if _, err := finder.APIKeyBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
 		t.Errorf("after the TTL a key revoked elsewhere: error = %v, want ErrNotFound", err)
+	}
+}
+
+// On PostgreSQL a change nobody announced (made by hand in the database) is
+// seen within the TTL by an instance that hears announcements, and at once by
+// one that does not (its LISTEN connection is down): it trusts no cached key.
+// On SQLite the same change is seen within the TTL.
+func TestAPIKeyFinderTrustsNothingWhileDeaf(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	s.SetClock(func() time.Time { return now })
+	waitListening(t, s)
+	finder := NewAPIKeyFinder(s)
+	k, secret, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: "acme"}, AuditEntry{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := finder.APIKeyBySecret(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec(`UPDATE api_keys SET revoked_at_ms = 1 WHERE id = ?`, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := finder.APIKeyBySecret(ctx, secret); err != nil {
+		t.Fatalf("an unannounced change within the TTL: %v, want the remembered key", err)
+	}
+	if !s.d.postgres {
+		now = now.Add(apiKeyCacheTTL)
+	} else {
+		s.pg.listening.Store(false) // what losing the LISTEN connection does
+		defer s.pg.listening.Store(true)
+	}
+	if _, err := finder.APIKeyBySecret(ctx, secret); !errors.Is(err, ErrNotFound) {
+		t.Errorf("revoked key: %v, want ErrNotFound", err)
+	}
+}
+
+// waitListening waits until a PostgreSQL store hears announcements.
+func waitListening(t *testing.T, s *Store) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); s.d.postgres && !s.pg.listening.Load(); {
+		if time.Now().After(deadline) {
+			t.Fatal("the store's LISTEN connection did not come up within 5s")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

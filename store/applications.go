@@ -37,12 +37,20 @@ type NewApplication struct {
 // (unless screening holds it for manual review), the "application received"
 // email with its resume link, and an event, in one transaction.
 // The same idempotency key from the same session returns the application that key
-// created before, with created=false.
+// created before, with created=false — also when the two submits race each
+// other on two instances.
+//
+// On PostgreSQL it runs READ COMMITTED, the hottest write of all: the
+// idempotency key is settled by the unique index (ON CONFLICT DO NOTHING), and
+// the screening counts are read under advisory locks on the applicant's SSN
+// fingerprint, mailbox and IP, so two instances screening the same person at
+// once take turns (and applications of different people do not wait for each
+// other).
 func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app lending.Application, created bool, err error) {
 	now := s.now().UTC()
 	prepared := s.prepareApplication(&in)
 	id := prepared.id
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		var err error
 		id, created, err = s.createApplication(ctx, tx, in, prepared, now)
 		return err
@@ -82,21 +90,32 @@ func (s *Store) prepareApplication(in *NewApplication) preparedApplication {
 // createApplication is CreateApplication's work within tx, shared with
 // SubmitJourney: it returns the application's id and whether it is new.
 func (s *Store) createApplication(ctx context.Context, tx *sql.Tx, in NewApplication, p preparedApplication, now time.Time) (id string, created bool, err error) {
-	id, a := p.id, in.Applicant
+	a := in.Applicant
 	sealedSSN, fingerprint := p.sealedSSN, p.fingerprint
 	err = func() error {
-		var existingID, existingSession string
-		err := s.txQueryRow(ctx, tx,
-			`SELECT id, session_id FROM applications WHERE idempotency_key = ?`, in.IdempotencyKey,
-		).Scan(&existingID, &existingSession)
-		switch {
-		case err == nil:
+		existing := func() error {
+			var existingID, existingSession string
+			err := s.txQueryRow(ctx, tx,
+				`SELECT id, session_id FROM applications WHERE idempotency_key = ?`, in.IdempotencyKey,
+			).Scan(&existingID, &existingSession)
+			if err != nil {
+				return err
+			}
 			if existingSession != in.SessionID {
 				return ErrIdempotencyKeyReused
 			}
 			id, created = existingID, false
 			return nil
-		case !errors.Is(err, sql.ErrNoRows):
+		}
+		if err := existing(); !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+
+		locks := []string{"ssn " + fingerprint}
+		if !in.IsTest {
+			locks = append(locks, "email "+lending.VelocityEmail(a.Email), "ip "+in.ClientIP)
+		}
+		if err := s.lockKeys(ctx, tx, locks...); err != nil {
 			return err
 		}
 
@@ -104,7 +123,7 @@ func (s *Store) createApplication(ctx context.Context, tx *sql.Tx, in NewApplica
 		if err != nil {
 			return err
 		}
-		created = true
+		id, created = p.id, true
 		var holds, flags []lending.ScreeningHit
 		identityQuestioned := false
 		for _, h := range lending.Screen(facts) {
@@ -120,14 +139,15 @@ func (s *Store) createApplication(ctx context.Context, tx *sql.Tx, in NewApplica
 			review = lending.ReviewManualReview
 		}
 
-		_, err = s.txExec(ctx, tx, `INSERT INTO applications (
+		res, err := s.txExec(ctx, tx, `INSERT INTO applications (
 			id, session_id, idempotency_key, correlation_id, partner_lead_id, is_test, created_at_ms, updated_at_ms,
 			requested_amount_cents, loan_purpose, first_name, last_name, email, phone, dob,
 			ssn_sealed, ssn_last4, ssn_fingerprint, street, unit, city, state, zipcode,
 			employment_status, income_yearly_cents, housing_type, housing_monthly_cents, credit_rating, client_ip,
 			lead_status, lead_status_at_ms, lead_deadline_ms, review_status, review_submitted_at_ms, channel, partner_id,
 			email_velocity_key, ssn_identity_unconfirmed
-		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?)`,
+		) VALUES (?,?,?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?,?,?,?,?,?,?, ?,?,?,?,?,?, ?,?,?,?,?,?,?, ?,?)
+		ON CONFLICT (idempotency_key) DO NOTHING`,
 			id, in.SessionID, in.IdempotencyKey, in.CorrelationID, "pl_"+NewID(), in.IsTest, ms(now), ms(now),
 			int64(a.RequestedAmount), a.LoanPurpose, a.FirstName, a.LastName, a.Email, a.Phone, a.DOB.Format(time.DateOnly),
 			sealedSSN, a.SSNLast4(), fingerprint,
@@ -140,7 +160,14 @@ func (s *Store) createApplication(ctx context.Context, tx *sql.Tx, in NewApplica
 		if err != nil {
 			return err
 		}
-		// The four consents in one statement, in the form's order (rowid keeps it).
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			// Another instance stored this key since the first look (the insert
+			// waited for its commit): its application is the answer.
+			return existing()
+		}
+		// The four consents in one statement (Consents lists them in the form's order).
 		var consentArgs []any
 		for _, c := range []struct {
 			kind    string
@@ -217,13 +244,13 @@ func screeningFacts(ctx context.Context, tx *sql.Tx, fingerprint string, a lendi
 		return f, err
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications
-		WHERE email_velocity_key = ? AND created_at_ms >= ? LIMIT ?)`,
+		WHERE email_velocity_key = ? AND created_at_ms >= ? LIMIT ?) AS recent`,
 		mailbox, hourAgo, lending.MaxApplicationsPerEmailPerHour).Scan(&f.ApplicationsFromEmailLastHour); err != nil {
 		return f, err
 	}
 	if in.ClientIP != "" {
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM applications
-			WHERE client_ip = ? AND created_at_ms >= ? LIMIT ?)`,
+			WHERE client_ip = ? AND created_at_ms >= ? LIMIT ?) AS recent`,
 			in.ClientIP, hourAgo, lending.MaxApplicationsPerIPPerHour).Scan(&f.ApplicationsFromIPLastHour); err != nil {
 			return f, err
 		}
@@ -343,10 +370,12 @@ type Consent struct {
 	IP, UserAgent     string
 }
 
-// Consents returns the consent evidence of an application.
+// Consents returns the consent evidence of an application, in the form's order.
 func (s *Store) Consents(ctx context.Context, applicationID string) ([]Consent, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT kind, text_version, granted, at_ms, ip, user_agent
-		FROM consents WHERE application_id = ? ORDER BY rowid`, applicationID)
+		FROM consents WHERE application_id = ?
+		ORDER BY CASE kind WHEN ? THEN 1 WHEN ? THEN 2 WHEN ? THEN 3 WHEN ? THEN 4 ELSE 5 END, kind`,
+		applicationID, lending.ConsentSoftPull, lending.ConsentTerms, lending.ConsentEsign, lending.ConsentTcpa)
 	if err != nil {
 		return nil, fmt.Errorf("store.Consents: %w", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
@@ -104,26 +103,26 @@ func TestSSNIsNeverStoredInClear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Read the bytes of the database and its WAL while the store is open (the
-	// fresh rows are in the WAL), then after a checkpoint.
+	// Read the bytes of the database (SQLite: the file and its WAL while the
+	// store is open, the fresh rows being in the WAL, then after a checkpoint).
 	check := func(stage string) {
-		for _, p := range []string{path, path + "-wal"} {
-			b, err := os.ReadFile(p)
-			if err != nil && !os.IsNotExist(err) {
-				t.Fatal(err)
-			}
-			for _, needle := range []string{ssn, "523-45-6781"} {
-				if bytes.Contains(b, []byte(needle)) {
-					t.Fatalf("%s: %s contains the SSN in clear", stage, p)
-				}
+		b := storedBytes(t, s, path)
+		if !bytes.Contains(b, []byte(app.ID)) {
+			t.Fatalf("%s: the application is not in the database's bytes: this check reads the wrong place", stage)
+		}
+		for _, needle := range []string{ssn, "523-45-6781"} {
+			if bytes.Contains(b, []byte(needle)) {
+				t.Fatalf("%s: the database contains the SSN in clear", stage)
 			}
 		}
 	}
 	check("before checkpoint")
-	if _, err := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
-		t.Fatal(err)
+	if !s.d.postgres {
+		if _, err := s.w.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			t.Fatal(err)
+		}
+		check("after checkpoint")
 	}
-	check("after checkpoint")
 
 	var sealed []byte
 	if err := s.r.QueryRow(`SELECT ssn_sealed FROM applications WHERE id = ?`, app.ID).Scan(&sealed); err != nil {

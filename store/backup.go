@@ -9,11 +9,20 @@ import (
 	"path/filepath"
 )
 
+// ErrBackupWithPGDump is Backup's answer on PostgreSQL: the server's own tools
+// (pg_dump, or its base backups and WAL archiving) copy a live database
+// consistently, and an operator already runs them for everything else there.
+var ErrBackupWithPGDump = errors.New("the portal's database is PostgreSQL: back it up with pg_dump " +
+	"(pg_dump --format=custom --file=portal.dump \"$PORTAL_DATABASE_URL\"; restore with pg_restore), see README")
+
 // Backup writes a consistent copy of the live database to dest: VACUUM INTO a
 // temporary file beside dest (one read transaction, so writers carry on under
 // WAL), PRAGMA integrity_check on the copy, then an atomic rename. dest is
-// never left half-written.
+// never left half-written. On PostgreSQL it is ErrBackupWithPGDump.
 func (s *Store) Backup(ctx context.Context, dest string) error {
+	if s.d.postgres {
+		return fmt.Errorf("store.Backup: %w", ErrBackupWithPGDump)
+	}
 	dest, err := filepath.Abs(dest)
 	if err != nil {
 		return fmt.Errorf("store.Backup: %w", err)

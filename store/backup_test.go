@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +13,13 @@ import (
 
 func TestBackupUnderWriteLoadIsConsistentAndUsable(t *testing.T) {
 	s, _ := openTestStore(t)
+	if s.d.postgres {
+		err := s.Backup(context.Background(), filepath.Join(t.TempDir(), "backup.db"))
+		if !errors.Is(err, ErrBackupWithPGDump) || !strings.Contains(err.Error(), "pg_dump") {
+			t.Fatalf("Backup on PostgreSQL: %v, want the advice to use pg_dump", err)
+		}
+		return
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var written atomic.Int64

@@ -51,31 +51,57 @@ type writeReq struct {
 	done chan error
 }
 
+// writeOptions say how a write transaction must commit.
+type writeOptions struct {
+	dur durability
+	// readCommitted (PostgreSQL only) runs the transaction READ COMMITTED
+	// instead of SERIALIZABLE: for writes that take the locks they need
+	// themselves (FOR UPDATE SKIP LOCKED claims, ON CONFLICT upserts, UPDATEs
+	// whose WHERE re-checks the state), where serializable's conflict checks
+	// would only add retries between instances. SQLite ignores it.
+	readCommitted bool
+}
+
 // inTx runs fn in a write transaction and returns once it is durably committed
-// (or failed). Writers that arrive while a commit is in progress share the next
+// (or failed).
+//
+// On SQLite, writers that arrive while a commit is in progress share the next
 // one (group commit): each runs in its own SAVEPOINT inside one BEGIN IMMEDIATE
 // … COMMIT, so one fsync — synchronous(FULL) stays on — makes all of them
 // durable, where one commit each made the disk's flush rate the portal's
 // ceiling on accepted applications. Each fn still succeeds or fails alone: a
 // failing fn rolls back to its savepoint, and nobody is told "committed" before
 // the COMMIT returned. fn must use only tx, as before.
+//
+// On PostgreSQL fn runs in a SERIALIZABLE transaction of its own, and may run
+// more than once (postgres.go; dialect.go says what that asks of fn).
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.write(ctx, synced, fn)
+	return s.write(ctx, writeOptions{dur: synced}, fn)
 }
 
 // inTxLogged is inTx for a write that need only be logged, not synced (see
 // logged): it skips the fsync unless it shares its commit with a synced write.
+// It runs READ COMMITTED on PostgreSQL: its writes are atomic increments.
 func (s *Store) inTxLogged(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return s.write(ctx, logged, fn)
+	return s.write(ctx, writeOptions{dur: logged, readCommitted: true}, fn)
 }
 
-// write hands fn to the committer, to commit with at least durability d, and
-// waits for the outcome.
-func (s *Store) write(ctx context.Context, d durability, fn func(tx *sql.Tx) error) error {
+// inTxReadCommitted is inTx for a write that locks what it reads and then
+// changes (see writeOptions.readCommitted).
+func (s *Store) inTxReadCommitted(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.write(ctx, writeOptions{dur: synced, readCommitted: true}, fn)
+}
+
+// write hands fn to the committer (SQLite) or runs it in its own transaction
+// (PostgreSQL), to commit as o says, and waits for the outcome.
+func (s *Store) write(ctx context.Context, o writeOptions, fn func(tx *sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	req := &writeReq{ctx: ctx, fn: fn, dur: d, done: make(chan error, 1)}
+	if s.d.postgres {
+		return s.writePostgres(ctx, o, fn)
+	}
+	req := &writeReq{ctx: ctx, fn: fn, dur: o.dur, done: make(chan error, 1)}
 	select {
 	case s.writes <- req:
 	case <-s.closing:

@@ -52,8 +52,24 @@ func newReq(ctx context.Context, fn func(tx *sql.Tx) error) *writeReq {
 	return &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 }
 
-// A batch runs every write in its own savepoint: a failing or panicking write
-// is undone alone, a write whose caller gave up is not run, and the rest commit.
+// runWrites runs reqs as the store's write path would: on SQLite as one batch
+// of the committer, on PostgreSQL each in its own transaction, in order.
+func runWrites(t *testing.T, s *Store, reqs []*writeReq) {
+	t.Helper()
+	if !s.d.postgres {
+		if rest := s.commitBatch(reqs); len(rest) != 0 {
+			t.Fatalf("%d writes left over", len(rest))
+		}
+		return
+	}
+	for _, r := range reqs {
+		r.done <- s.write(r.ctx, writeOptions{dur: r.dur}, r.fn)
+	}
+}
+
+// Every write succeeds or fails alone (SQLite: in its own savepoint of the
+// batch): a failing or panicking write is undone alone, a write whose caller
+// gave up is not run, and the rest commit.
 func TestCommitBatchIsolatesEachWrite(t *testing.T) {
 	s, _ := openTestStore(t)
 	groupCommitTable(t, s)
@@ -67,7 +83,7 @@ func TestCommitBatchIsolatesEachWrite(t *testing.T) {
 			if err := insertKey("b")(tx); err != nil {
 				return err
 			}
-			return boom // after a write: the savepoint must undo "b"
+			return boom // after a write: it must be undone
 		}),
 		newReq(ctx, insertKey("c")),
 		newReq(ctx, func(tx *sql.Tx) error {
@@ -78,9 +94,7 @@ func TestCommitBatchIsolatesEachWrite(t *testing.T) {
 		newReq(ctx, insertKey("a")), // primary key conflict with the first
 		newReq(ctx, insertKey("f")),
 	}
-	if rest := s.commitBatch(reqs); len(rest) != 0 {
-		t.Fatalf("%d writes left over", len(rest))
-	}
+	runWrites(t, s, reqs)
 	wantErr := []func(error) bool{
 		func(err error) bool { return err == nil },
 		func(err error) bool { return errors.Is(err, boom) },
@@ -103,12 +117,35 @@ func TestCommitBatchIsolatesEachWrite(t *testing.T) {
 	}
 }
 
-// When SQLite loses the whole transaction under a batch, nothing that ran in it
-// may report success, and the writes not yet run go to a fresh transaction.
+// When the database loses the whole transaction under a write, nothing that
+// ran in it may report success. SQLite: a batch whose transaction was rolled
+// back answers errBatchLost to the writes that ran, and the writes not yet run
+// go to a fresh transaction. PostgreSQL: a statement that failed aborts the
+// transaction, so a write that ignored the failure and returned nil is not
+// told "committed", and keeps nothing.
 func TestCommitBatchNeverReportsALostTransactionAsCommitted(t *testing.T) {
 	s, _ := openTestStore(t)
 	groupCommitTable(t, s)
 	ctx := context.Background()
+	if s.d.postgres {
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if err := insertKey("a")(tx); err != nil {
+				return err
+			}
+			_, _ = tx.Exec(`INSERT INTO no_such_table (k) VALUES (1)`) // aborts the transaction; ignored
+			return nil
+		})
+		if err == nil {
+			t.Error("a write whose transaction was aborted was told it committed")
+		}
+		if err := s.inTx(ctx, insertKey("c")); err != nil {
+			t.Errorf("the next write: %v", err)
+		}
+		if got := gcKeys(t, s); got["a"] || !got["c"] {
+			t.Errorf("stored %v, want only c", got)
+		}
+		return
+	}
 	first := newReq(ctx, insertKey("a"))
 	loser := newReq(ctx, func(tx *sql.Tx) error {
 		_, _ = tx.Exec(`ROLLBACK`) // what an I/O error or an interrupt does to the transaction
@@ -133,6 +170,54 @@ func TestCommitBatchNeverReportsALostTransactionAsCommitted(t *testing.T) {
 	}
 	if got := gcKeys(t, s); got["a"] || !got["c"] {
 		t.Errorf("stored %v, want only c", got)
+	}
+}
+
+// Read-then-write transactions racing each other all count: SQLite runs them
+// one at a time; PostgreSQL runs them SERIALIZABLE and runs a write again when
+// it collided with another (on several instances, this is what keeps counters
+// such as the sign-in throttle exact).
+func TestConcurrentReadThenWriteLosesNothing(t *testing.T) {
+	s, where := openTestStore(t)
+	other := openAgain(t, where) // a second instance on the same database
+	ctx := context.Background()
+	if err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`CREATE TABLE counter (n INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO counter (n) VALUES (0)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const writers, each = 8, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		st := s
+		if w%2 == 1 {
+			st = other
+		}
+		wg.Go(func() {
+			for range each {
+				err := st.inTx(ctx, func(tx *sql.Tx) error {
+					var n int
+					if err := tx.QueryRow(`SELECT n FROM counter`).Scan(&n); err != nil {
+						return err
+					}
+					_, err := tx.Exec(`UPDATE counter SET n = ?`, n+1)
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var n int
+	if err := s.r.QueryRow(`SELECT n FROM counter`).Scan(&n); err != nil || n != writers*each {
+		t.Fatalf("counter = %d (%v), want %d: increments were lost", n, err, writers*each)
 	}
 }
 
@@ -210,19 +295,21 @@ func TestWritesAfterCloseFailCleanly(t *testing.T) {
 	}
 }
 
-// A full disk (SQLite's SQLITE_FULL, here by capping the file's size) fails the
-// writes that need space — none reports success, none half-stored — and the
-// store takes writes again once there is room.
+// A full disk fails the writes that need space — none reports success, none
+// half-stored — and the store takes writes again once there is room. SQLite's
+// SQLITE_FULL comes from capping the file's size; PostgreSQL's disk_full
+// (53100), from a trigger that raises it on every consent insert, so each
+// application fails halfway through its transaction.
 func TestFullDiskFailsWritesCleanlyAndRecovers(t *testing.T) {
 	s, _ := openTestStore(t)
 	ctx := context.Background()
-	var pages int64
-	if err := s.w.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
-		t.Fatal(err)
+	fill, makeRoom := capSQLiteFile, dropPGFullTrigger
+	if s.d.postgres {
+		fill = addPGFullTrigger
+	} else {
+		makeRoom = uncapSQLiteFile
 	}
-	if _, err := s.w.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
-		t.Fatal(err)
-	}
+	fill(t, s)
 	var failed error
 	stored := 0
 	for i := 0; i < 500 && failed == nil; i++ {
@@ -262,20 +349,77 @@ func TestFullDiskFailsWritesCleanlyAndRecovers(t *testing.T) {
 		t.Errorf("%d applications and %d consents stored; %d writes reported success before and %d during the batch", apps, consents, stored, ok)
 	}
 
-	if _, err := s.w.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
-		t.Fatal(err)
-	}
+	makeRoom(t, s)
 	if _, _, err := s.CreateApplication(ctx, newApp("sess-full", NewID(), testApplicant("room@example.com", "599999999"))); err != nil {
 		t.Errorf("after room came back: %v", err)
 	}
 }
 
-// A batch of logged writes commits without an fsync (synchronous=NORMAL); one
-// synced write in a batch makes its whole commit synced (FULL).
+func capSQLiteFile(t *testing.T, s *Store) {
+	var pages int64
+	if err := s.w.QueryRow(`PRAGMA page_count`).Scan(&pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func uncapSQLiteFile(t *testing.T, s *Store) {
+	if _, err := s.w.Exec(`PRAGMA max_page_count = 1073741823`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func addPGFullTrigger(t *testing.T, s *Store) {
+	for _, q := range []string{
+		`CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS
+			'BEGIN RAISE EXCEPTION ''could not extend file: No space left on device'' USING ERRCODE = ''disk_full''; END'`,
+		`CREATE TRIGGER consents_disk_full BEFORE INSERT ON consents FOR EACH ROW EXECUTE FUNCTION disk_full()`,
+	} {
+		if _, err := s.w.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func dropPGFullTrigger(t *testing.T, s *Store) {
+	if _, err := s.w.Exec(`DROP TRIGGER consents_disk_full ON consents`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A write that need only be logged commits without waiting for its flush; a
+// synced one waits. SQLite: a batch of logged writes commits with
+// synchronous=NORMAL, and one synced write in a batch makes its whole commit
+// FULL. PostgreSQL: a logged write's transaction runs with synchronous_commit
+// off, every other with it on.
 func TestCommitBatchDurabilityFollowsItsWrites(t *testing.T) {
 	s, _ := openTestStore(t)
 	groupCommitTable(t, s)
 	ctx := context.Background()
+	if s.d.postgres {
+		for _, tt := range []struct {
+			name  string
+			write func(context.Context, func(*sql.Tx) error) error
+			want  string
+		}{
+			{"logged", s.inTxLogged, "off"},
+			{"synced", s.inTx, "on"},
+			{"synced, read committed", s.inTxReadCommitted, "on"},
+		} {
+			var got string
+			if err := tt.write(ctx, func(tx *sql.Tx) error {
+				return tx.QueryRow(`SELECT current_setting('synchronous_commit')`).Scan(&got)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("%s: synchronous_commit = %s, want %s", tt.name, got, tt.want)
+			}
+		}
+		return
+	}
 	const normal, full = 1, 2 // PRAGMA synchronous values
 	n := 0
 	for _, tt := range []struct {

@@ -25,7 +25,6 @@ import (
 // an offer is chosen or the journey is over.
 var ErrJourneyLocked = errors.New("store: the journey does not allow this now")
 
-
 // HeadlessJourney is one borrower's journey.
 type HeadlessJourney struct {
 	ID         string

@@ -64,7 +64,9 @@ func (s *Store) ClaimSubmitJob(ctx context.Context, owner string, lease time.Dur
 
 // ClaimSubmitJobs is ClaimSubmitJob for up to limit jobs, oldest first, in one
 // transaction: a worker with free slots fills them with one write instead of
-// one write each. No runnable job is an empty result, not an error.
+// one write each. No runnable job is an empty result, not an error. Instances
+// claiming at once never take the same job: on PostgreSQL the jobs read are
+// locked and those another instance is claiming are skipped.
 func (s *Store) ClaimSubmitJobs(ctx context.Context, owner string, lease time.Duration, limit int) ([]SubmitJob, error) {
 	now := s.now().UTC()
 	const runnable = `kind = ? AND done_at_ms IS NULL AND run_after_ms <= ?
@@ -80,10 +82,10 @@ func (s *Store) ClaimSubmitJobs(ctx context.Context, owner string, lease time.Du
 	}
 	until := fromMS(ms(now.Add(lease)))
 	var jobs []SubmitJob
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		jobs = nil
 		rows, err := tx.QueryContext(ctx, `SELECT id, application_id, attempts FROM jobs WHERE `+runnable+`
-			ORDER BY run_after_ms, id LIMIT ?`, JobSubmit, ms(now), ms(now), limit)
+			ORDER BY run_after_ms, id LIMIT ?`+s.d.skipLocked, JobSubmit, ms(now), ms(now), limit)
 		if err != nil {
 			return err
 		}

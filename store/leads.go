@@ -128,10 +128,10 @@ type LeadCreated struct {
 // same lead recorded again (two claimants of one job) changes nothing.
 func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 	now := s.now().UTC()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		var attempt int
 		var status, recorded string
-		if err := tx.QueryRowContext(ctx, `SELECT lead_attempt, lead_status, coalesce(lead_uuid, '') FROM applications WHERE id = ?`,
+		if err := tx.QueryRowContext(ctx, `SELECT lead_attempt, lead_status, coalesce(lead_uuid, '') FROM applications WHERE id = ?`+s.d.forUpdate,
 			in.Job.ApplicationID).Scan(&attempt, &status, &recorded); err != nil {
 			return err
 		}
@@ -160,8 +160,9 @@ func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_uuid = ?,
 			lead_submitted_at_ms = coalesce(lead_submitted_at_ms, ?), next_poll_at_ms = ?,
-			lead_deadline_ms = max(lead_deadline_ms, ?), updated_at_ms = ? WHERE id = ?`,
-			in.UUID, ms(now), nextPoll, ms(in.Deadline), ms(now), in.Job.ApplicationID); err != nil {
+			lead_deadline_ms = CASE WHEN lead_deadline_ms < ? THEN ? ELSE lead_deadline_ms END,
+			updated_at_ms = ? WHERE id = ?`,
+			in.UUID, ms(now), nextPoll, ms(in.Deadline), ms(in.Deadline), ms(now), in.Job.ApplicationID); err != nil {
 			return err
 		}
 		if changed {
@@ -218,10 +219,10 @@ type submitError struct {
 // the application as submit_error.
 func (s *Store) RecordSubmitFailure(ctx context.Context, in SubmitFailure) error {
 	now := s.now().UTC()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		var attempt int
 		var status string
-		if err := tx.QueryRowContext(ctx, `SELECT lead_attempt, lead_status FROM applications WHERE id = ?`,
+		if err := tx.QueryRowContext(ctx, `SELECT lead_attempt, lead_status FROM applications WHERE id = ?`+s.d.forUpdate,
 			in.Job.ApplicationID).Scan(&attempt, &status); err != nil {
 			return err
 		}
@@ -321,10 +322,12 @@ type LeadUpdateResult struct {
 func (s *Store) ApplyLeadUpdate(ctx context.Context, u LeadUpdate) (LeadUpdateResult, error) {
 	now := s.now().UTC()
 	var res LeadUpdateResult
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	// Callbacks and polls of different leads run side by side on PostgreSQL;
+	// those of one lead take its row's lock in turn (READ COMMITTED, FOR UPDATE).
+	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		res = LeadUpdateResult{}
 		var status string
-		err := tx.QueryRowContext(ctx, `SELECT id, correlation_id, lead_status FROM applications WHERE lead_uuid = ?`, u.UUID).
+		err := tx.QueryRowContext(ctx, `SELECT id, correlation_id, lead_status FROM applications WHERE lead_uuid = ?`+s.d.forUpdate, u.UUID).
 			Scan(&res.ApplicationID, &res.CorrelationID, &status)
 		if errors.Is(err, sql.ErrNoRows) {
 			return unknownLead(ctx, tx, u.PartnerLeadID)
@@ -502,8 +505,8 @@ type PollTarget struct {
 // just timed out by us, which earns one last look), polled no sooner than planned,
 // and with no callback for the last quiet (callbacks flowing make polling
 // pointless). Each one's next poll is pushed to now+every before it is returned,
-// so a poll that fails is simply tried again later and two workers do not poll
-// the same lead at once.
+// so a poll that fails is simply tried again later and two workers (of one
+// instance or several) do not poll the same lead at once.
 func (s *Store) ClaimDuePolls(ctx context.Context, quiet, every time.Duration, limit int) ([]PollTarget, error) {
 	now := s.now().UTC()
 	const due = `next_poll_at_ms IS NOT NULL AND next_poll_at_ms <= ? AND lead_uuid IS NOT NULL
@@ -518,10 +521,10 @@ func (s *Store) ClaimDuePolls(ctx context.Context, quiet, every time.Duration, l
 		return nil, nil
 	}
 	var out []PollTarget
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		out = nil
 		rows, err := tx.QueryContext(ctx, `SELECT id, correlation_id, lead_uuid, lead_status FROM applications
-			WHERE `+due+` ORDER BY next_poll_at_ms LIMIT ?`, ms(now), ms(now.Add(-quiet)), limit)
+			WHERE `+due+` ORDER BY next_poll_at_ms LIMIT ?`+s.d.skipLocked, ms(now), ms(now.Add(-quiet)), limit)
 		if err != nil {
 			return err
 		}
@@ -582,7 +585,7 @@ func (s *Store) MarkTimedOut(ctx context.Context, leadTimeout time.Duration) ([]
 		return nil, nil
 	}
 	var ids []string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		ids = nil
 		type lead struct {
 			id, status string
@@ -590,7 +593,7 @@ func (s *Store) MarkTimedOut(ctx context.Context, leadTimeout time.Duration) ([]
 		}
 		var leads []lead
 		rows, err := tx.QueryContext(ctx, `SELECT id, lead_status, lead_uuid IS NOT NULL FROM applications a
-			WHERE `+late+` LIMIT 100`, args...)
+			WHERE `+late+` LIMIT 100`+s.d.skipLocked, args...)
 		if err != nil {
 			return err
 		}

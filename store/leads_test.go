@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,14 +37,14 @@ func lcStore(t *testing.T) (*Store, *lcClock) {
 	return s, clock
 }
 
-var lcSeq int
+var lcSeq atomic.Int64 // PostgreSQL tests run in parallel
 
 // lcCreate stores a fresh application (with its submit job) and returns it.
 func lcCreate(t *testing.T, s *Store) lending.Application {
 	t.Helper()
-	lcSeq++
-	a := testApplicant(fmt.Sprintf("lead%d@example.com", lcSeq), fmt.Sprintf("%09d", 100000000+lcSeq))
-	a.FirstName = fmt.Sprintf("Lead%c", 'a'+lcSeq%26)
+	seq := lcSeq.Add(1)
+	a := testApplicant(fmt.Sprintf("lead%d@example.com", seq), fmt.Sprintf("%09d", 100000000+seq))
+	a.FirstName = fmt.Sprintf("Lead%c", 'a'+seq%26)
 	app, _, err := s.CreateApplication(context.Background(), NewApplication{SessionID: "sess", IdempotencyKey: NewID(),
 		Applicant: a, LeadTimeout: 2 * time.Minute})
 	if err != nil {

@@ -102,10 +102,11 @@ func (s *Store) ClaimMailJobs(ctx context.Context, owner string, lease time.Dura
 	}
 	until := fromMS(ms(now.Add(lease)))
 	var jobs []MailJob
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	// Instances claiming at once never take the same email (skipLocked).
+	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		jobs = nil
 		rows, err := tx.QueryContext(ctx, `SELECT id, cause, kind, application_id, coalesce(token_id, ''), created_at_ms, attempts
-			FROM mail_outbox WHERE `+due+` ORDER BY run_after_ms, id LIMIT ?`, ms(now), ms(now), limit)
+			FROM mail_outbox WHERE `+due+` ORDER BY run_after_ms, id LIMIT ?`+s.d.skipLocked, ms(now), ms(now), limit)
 		if err != nil {
 			return err
 		}
@@ -415,7 +416,9 @@ func (s *Store) EnqueueOfferExpiryReminders(ctx context.Context, ttl time.Durati
 		return nil, nil
 	}
 	var ids []string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	// Instances sweeping at once take different applications (skipLocked); the
+	// cause's unique index settles the rest.
+	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		ids = nil
 		type reminder struct {
 			id, email string
@@ -423,7 +426,7 @@ func (s *Store) EnqueueOfferExpiryReminders(ctx context.Context, ttl time.Durati
 		}
 		var list []reminder
 		rows, err := tx.QueryContext(ctx, `SELECT a.id, a.email, a.lead_attempt FROM applications a WHERE `+due+`
-			ORDER BY a.lead_terminal_at_ms LIMIT ?`, append(args, limit)...)
+			ORDER BY a.lead_terminal_at_ms LIMIT ?`+s.d.skipLocked, append(args, limit)...)
 		if err != nil {
 			return err
 		}

@@ -22,9 +22,9 @@ var ErrOfferLocked = errors.New("store: offers are locked")
 func (s *Store) SelectOffer(ctx context.Context, applicationID, productID string) (lending.Offer, error) {
 	now := s.now().UTC()
 	var chosen lending.Offer
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
 		var status, selected, answer string
-		err := tx.QueryRowContext(ctx, `SELECT lead_status, coalesce(selected_product_id, ''), customer_answer FROM applications WHERE id = ?`,
+		err := tx.QueryRowContext(ctx, `SELECT lead_status, coalesce(selected_product_id, ''), customer_answer FROM applications WHERE id = ?`+s.d.forUpdate,
 			applicationID).Scan(&status, &selected, &answer)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound

@@ -51,6 +51,9 @@ func (s *Store) CreateOfficer(ctx context.Context, in NewOfficer) (lending.Offic
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO officers (id, email, role, password_hash, created_at_ms) VALUES (?,?,?,?,?)`,
 			o.ID, o.Email, string(o.Role), hash, ms(now)); err != nil {
+			if uniqueViolation(err) { // created meanwhile by another instance
+				return ErrOfficerExists
+			}
 			return err
 		}
 		return addAudit(ctx, tx, now, AuditEntry{OfficerID: in.By.ID, OfficerEmail: actorEmail(in.By), Action: AuditOfficerCreated,
@@ -64,16 +67,21 @@ func (s *Store) CreateOfficer(ctx context.Context, in NewOfficer) (lending.Offic
 
 // EnsureOfficer makes sure an officer with this email, role and password exists:
 // it creates the account, or resets the role and password of an existing one. The
-// stage demo officer uses it at every start, so the printed password always works.
+// stage demo officer uses it at every start, so the printed password always works
+// (also when two instances start at once and race to create it).
 func (s *Store) EnsureOfficer(ctx context.Context, email string, role lending.OfficerRole, password string) (created bool, err error) {
 	o, hash, err := s.officerByEmail(ctx, lending.NormalizeOfficerEmail(email))
-	switch {
-	case errors.Is(err, ErrNotFound):
-		if _, err := s.CreateOfficer(ctx, NewOfficer{Email: email, Role: role, Password: password}); err != nil {
+	if errors.Is(err, ErrNotFound) {
+		_, err = s.CreateOfficer(ctx, NewOfficer{Email: email, Role: role, Password: password})
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, ErrOfficerExists) {
 			return false, fmt.Errorf("store.EnsureOfficer: %w", err)
 		}
-		return true, nil
-	case err != nil:
+		o, hash, err = s.officerByEmail(ctx, lending.NormalizeOfficerEmail(email))
+	}
+	if err != nil {
 		return false, fmt.Errorf("store.EnsureOfficer: %w", err)
 	}
 	if o.Role == role && VerifyPassword(password, hash) {

@@ -220,7 +220,8 @@ func (s *Store) PartnerNames(ctx context.Context, ids []string) (map[string]stri
 // ChangePartnerStatus applies an admin's action (approve, suspend, reinstate)
 // to a partner and records it in the audit log. Suspension takes effect on the
 // partner's very next API request: the key finder forgets every key it
-// remembered (Store.apiKeyGen), and keys authenticate only for active partners.
+// remembered (Store.apiKeyGen; on PostgreSQL every instance's, told by NOTIFY),
+// and keys authenticate only for active partners.
 func (s *Store) ChangePartnerStatus(ctx context.Context, id string, change lending.PartnerStatusChange, who AuditEntry) (lending.Partner, error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	var p lending.Partner
@@ -245,6 +246,11 @@ func (s *Store) ChangePartnerStatus(ctx context.Context, id string, change lendi
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE partners SET status = ?, approved_at_ms = ?, suspended_at_ms = ? WHERE id = ?`,
 			string(p.Status), nullMS(p.ApprovedAt), nullMS(p.SuspendedAt), id); err != nil {
+			return err
+		}
+		// Every instance's key finder forgets its keys when this commits
+		// (PostgreSQL: announced; SQLite: apiKeyGen below).
+		if err := s.announce(ctx, tx, topicAPIKeys); err != nil {
 			return err
 		}
 		who.Action = "partner_" + string(change)

@@ -34,7 +34,7 @@ const (
 var sortColumns = map[PipelineSort]string{
 	SortCreated:      "created_at_ms",
 	SortAmount:       "requested_amount_cents",
-	SortName:         "last_name COLLATE NOCASE, first_name COLLATE NOCASE",
+	SortName:         "lower(last_name), lower(first_name)",
 	SortLeadStatus:   "lead_status",
 	SortReviewStatus: "review_status",
 }

@@ -32,6 +32,22 @@ func (s *Store) ApplicationProgressForSession(ctx context.Context, id, sessionID
 	if err := ctx.Err(); err != nil {
 		return lending.Application{}, fmt.Errorf("store.ApplicationProgressForSession: %w", err)
 	}
+	if s.d.postgres {
+		// PostgreSQL reads on any of the pool's connections at once: no batching
+		// (a single reader goroutine would be the bottleneck, and the Store has
+		// none on PostgreSQL). The poll is read as a batch of one.
+		select {
+		case <-s.closing:
+			return lending.Application{}, fmt.Errorf("store.ApplicationProgressForSession: %w", ErrClosed)
+		default:
+		}
+		req := progressReq{id: id, sessionID: sessionID}
+		s.readProgressBatch([]*progressReq{&req}, nil, nil, nil)
+		if req.err != nil {
+			return lending.Application{}, fmt.Errorf("store.ApplicationProgressForSession: %w", req.err)
+		}
+		return req.app, nil
+	}
 	req := progressReqPool.Get().(*progressReq)
 	req.id, req.sessionID = id, sessionID
 	select {

@@ -5,25 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"prequal/lending"
 )
 
-var admSeq int
+var admSeq atomic.Int64 // PostgreSQL tests run in parallel
 
 // admCreate stores an application through CreateApplication with a unique email
 // and SSN (so screening lets it through) and returns it.
 func admCreate(t testing.TB, s *Store, mutate ...func(*lending.Applicant)) lending.Application {
 	t.Helper()
-	admSeq++
-	a := testApplicant(fmt.Sprintf("adm%d@example.com", admSeq), fmt.Sprintf("%09d", 200000000+admSeq))
+	seq := admSeq.Add(1)
+	a := testApplicant(fmt.Sprintf("adm%d@example.com", seq), fmt.Sprintf("%09d", 200000000+seq))
 	for _, m := range mutate {
 		m(&a)
 	}
 	app, _, err := s.CreateApplication(context.Background(), NewApplication{SessionID: "sess", IdempotencyKey: NewID(),
-		Applicant: a, ClientIP: fmt.Sprintf("198.18.%d.%d", admSeq/250, admSeq%250), LeadTimeout: 2 * time.Minute})
+		Applicant: a, ClientIP: fmt.Sprintf("198.18.%d.%d", seq/250, seq%250), LeadTimeout: 2 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,14 @@ func (c *stmtCache) close() error {
 // Use it for reads by key only: they take microseconds, so they run detached
 // from ctx's cancellation. With a cancellable context the SQLite driver starts
 // a goroutine per query to watch it, which cost more than the query itself.
+//
+// On PostgreSQL pgx already prepares each query once per connection and keeps
+// it (its statement cache), and a read is a network round trip that ctx may
+// cancel: the query simply runs on the pool.
 func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s.d.postgres {
+		return s.r.QueryRowContext(ctx, query, args...)
+	}
 	if err := ctx.Err(); err != nil {
 		return s.r.QueryRowContext(ctx, query, args...) // reports err through Scan
 	}
@@ -78,6 +85,9 @@ func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row
 
 // readRows is readRow for queries returning several rows.
 func (s *Store) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.d.postgres {
+		return s.r.QueryContext(ctx, query, args...)
+	}
 	st, err := s.reads.get(ctx, query)
 	if err != nil {
 		return s.r.QueryContext(ctx, query, args...)
@@ -90,7 +100,12 @@ func (s *Store) readRows(ctx context.Context, query string, args ...any) (*sql.R
 // and asks the committer to prepare it between batches (preparing needs the
 // connection, which the batch holds). Only code running inside an inTx fn may
 // call it: the statements belong to the writer's one connection.
+//
+// On PostgreSQL it is tx.ExecContext: pgx prepares and keeps the statement.
 func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if s.d.postgres {
+		return tx.ExecContext(ctx, query, args...)
+	}
 	if st := s.writerStmt(query); st != nil {
 		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -99,6 +114,9 @@ func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...an
 
 // txQueryRow is txExec for a single-row query.
 func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if s.d.postgres {
+		return tx.QueryRowContext(ctx, query, args...)
+	}
 	if st := s.writerStmt(query); st != nil {
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}

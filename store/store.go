@@ -1,7 +1,14 @@
-// Package store keeps the portal's data in SQLite: every SQL statement lives here,
-// one file per aggregate. Writes go through a single-connection writer pool (SQLite
-// has one writer at a time; queueing in Go beats SQLITE_BUSY), reads through a
-// separate reader pool that WAL lets run alongside.
+// Package store keeps the portal's data: every SQL statement lives here, one file
+// per aggregate, written once for both databases the portal runs on (dialect.go
+// says how, and lists the few places where they differ).
+//
+// SQLite (Open, the default): writes go through a single-connection writer pool
+// (SQLite has one writer at a time; queueing in Go beats SQLITE_BUSY) that group
+// commits them, reads through a separate reader pool that WAL lets run alongside.
+//
+// PostgreSQL (OpenPostgres): one pool for both; each write is its own
+// transaction (PostgreSQL group commits concurrent transactions itself), so
+// several portal instances can share the database (postgres.go).
 package store
 
 import (
@@ -27,9 +34,11 @@ var ErrNotFound = errors.New("store: not found")
 
 // Store is the portal's database.
 type Store struct {
-	w      *sql.DB
+	d      dialect
+	w      *sql.DB // SQLite: the one writer connection; PostgreSQL: the pool (= r)
 	r      *sql.DB
-	ckpt   *sql.DB // the background WAL checkpointer's connection (checkpoint.go)
+	ckpt   *sql.DB  // SQLite: the background WAL checkpointer's connection (checkpoint.go)
+	pg     *pgState // PostgreSQL only (postgres.go)
 	sealer *Sealer
 	now    func() time.Time
 	// reads caches the reader pool's prepared statements (stmts.go).
@@ -117,7 +126,7 @@ func Open(ctx context.Context, path string, dataKey []byte) (*Store, error) {
 	}
 	ckpt.SetMaxOpenConns(1)
 
-	s := &Store{w: w, r: r, ckpt: ckpt, sealer: sealer, now: time.Now, reads: newStmtCache(r),
+	s := &Store{d: sqliteDialect, w: w, r: r, ckpt: ckpt, sealer: sealer, now: time.Now, reads: newStmtCache(r),
 		writerStmts: map[string]*sql.Stmt{}, unpreparable: map[string]bool{},
 		writes: make(chan *writeReq), closing: make(chan struct{}),
 		committerDone: make(chan struct{}), checkpointerDone: make(chan struct{}),
@@ -134,10 +143,13 @@ func Open(ctx context.Context, path string, dataKey []byte) (*Store, error) {
 // SetClock replaces the store's clock (tests).
 func (s *Store) SetClock(now func() time.Time) { s.now = now }
 
-// Migrate applies the embedded goose migrations.
+// Migrate applies the embedded goose migrations of the store's database.
+// Migrations may arrive out of order: each branch of the project numbers its
+// own in a range of its own, and they land in any order.
 func (s *Store) Migrate(ctx context.Context) error {
-	// Migrations are numbered in ranges per feature, so one written earlier can
-	// land after a later-numbered one: apply whatever is missing, in order.
+	if s.d.postgres {
+		return s.migratePostgres(ctx)
+	}
 	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, migrations.FS, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("store.Migrate: %w", err)
@@ -162,6 +174,10 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closing)
+		if s.d.postgres {
+			s.closeErr = s.closePostgres()
+			return
+		}
 		<-s.committerDone
 		<-s.checkpointerDone
 		s.progressDone.Wait()

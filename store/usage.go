@@ -100,8 +100,8 @@ func recordAPICallsChunk(keys int) int {
 func (s *Store) APIKeyUsage(ctx context.Context, id string) (APIUsage, error) {
 	month := s.now().UTC().Format(usageMonthLayout)
 	var u APIUsage
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(calls), 0),
-		COALESCE(SUM(CASE WHEN month = ? THEN calls ELSE 0 END), 0)
+	err := s.r.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(calls), 0) AS BIGINT),
+		CAST(COALESCE(SUM(CASE WHEN month = ? THEN calls ELSE 0 END), 0) AS BIGINT)
 		FROM api_usage WHERE key_id = ?`, month, id).Scan(&u.Calls, &u.CallsThisMonth)
 	if err != nil {
 		return APIUsage{}, fmt.Errorf("store.APIKeyUsage: %w", err)

@@ -318,8 +318,12 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, owner string, lease 
 	}
 	var out []WebhookSend
 	// A claim lost to a crash is only a delivery sent again (at least once,
-	// same webhook-id): it need not wait for a sync.
-	err := s.inTxLogged(ctx, func(tx *sql.Tx) error {
+	// same webhook-id): it need not wait for a sync. On PostgreSQL it runs
+	// SERIALIZABLE (not inTxLogged's READ COMMITTED): two instances reading the
+	// same due deliveries and the endpoints' in-flight counts would otherwise
+	// both lease them; serializable makes the second claimant run again and
+	// find them leased, so each attempt is sent once.
+	err := s.write(ctx, writeOptions{dur: logged}, func(tx *sql.Tx) error {
 		out = nil
 		inFlight := map[string]int{}
 		// Only pending deliveries hold a lease (recording an attempt or a replay

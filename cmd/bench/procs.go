@@ -55,11 +55,16 @@ type process struct {
 // startPortal runs `portal serve` in stage with the embedded stage platform on a
 // fresh data dir under work, and waits until it answers /readyz.
 func startPortal(ctx context.Context, bin, work, name string, env ...string) (*process, error) {
-	addr, err := freeAddr()
+	dir, err := os.MkdirTemp(work, name+"-")
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp(work, name+"-")
+	return startPortalIn(ctx, bin, dir, name, env...)
+}
+
+// startPortalIn is startPortal on the data dir dir.
+func startPortalIn(ctx context.Context, bin, dir, name string, env ...string) (*process, error) {
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,9 @@ func backup(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err := cfg.load(); err != nil {
 		return err
 	}
+	if cfg.DatabaseURL != "" {
+		return store.ErrBackupWithPGDump
+	}
 	st, err := store.Open(ctx, cfg.dbPath(), cfg.dataKey)
 	if err != nil {
 		return err

@@ -25,8 +25,11 @@ import (
 // config is the portal's configuration: env variables (README, "Configuration"), each also a
 // flag of `portal serve`; flags win.
 type config struct {
-	Addr            string
-	DataDir         string
+	Addr    string
+	DataDir string
+	// DatabaseURL selects PostgreSQL (postgres://…); empty keeps the SQLite
+	// file in DataDir.
+	DatabaseURL     string
 	Env             string
 	BaseURL         string
 	LeadTimeout     time.Duration
@@ -93,6 +96,7 @@ func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	fs.StringVar(&c.Addr, "addr", env("PORTAL_ADDR", "127.0.0.1:8080"), "listen address (PORTAL_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("PORTAL_DATA_DIR", "./data"), "data directory (PORTAL_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("PORTAL_DATABASE_URL", ""), "PostgreSQL URL postgres://user:password@host:5432/db; empty = the SQLite file in the data dir (PORTAL_DATABASE_URL)")
 	fs.StringVar(&c.Env, "env", env("PORTAL_ENV", "stage"), "stage or production (PORTAL_ENV)")
 	fs.StringVar(&c.BaseURL, "base-url", env("PORTAL_BASE_URL", ""), "public base URL; default http://{addr} (PORTAL_BASE_URL)")
 	fs.DurationVar(&c.LeadTimeout, "lead-timeout", timeout, "time a lead may take before it is timed out (PORTAL_LEAD_TIMEOUT)")
@@ -168,6 +172,9 @@ func (c *config) load() error {
 	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return errors.New("PORTAL_DATABASE_URL must be a PostgreSQL URL, postgres://user:password@host:5432/dbname (empty: the SQLite file in the data dir)")
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
@@ -520,8 +527,25 @@ func parseTrustedProxies(text string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-func (c *config) dbPath() string        { return filepath.Join(c.DataDir, "portal.db") }
-func (c *config) stageMailDir() string  { return filepath.Join(c.DataDir, "stage-mail") }
+func (c *config) dbPath() string       { return filepath.Join(c.DataDir, "portal.db") }
+func (c *config) stageMailDir() string { return filepath.Join(c.DataDir, "stage-mail") }
+
+// dbName says which database the portal uses, without a password.
+func (c *config) dbName() string {
+	if c.DatabaseURL == "" {
+		return c.dbPath()
+	}
+	return redactURL(c.DatabaseURL)
+}
+
+// redactURL is a database URL with its password replaced by xxxxx.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "PostgreSQL (unreadable URL)"
+	}
+	return u.Redacted()
+}
 func (c *config) sandboxDBPath() string { return filepath.Join(c.DataDir, "sandbox.db") }
 func (c *config) callbackURL() string   { return c.BaseURL + "/callbacks/platform/" + c.CallbackToken }
 
@@ -543,10 +567,19 @@ func (c *config) stageLenderPrefix() string {
 	return c.PlatformBaseURL + "/lenders/"
 }
 
+// openStore opens the portal's database: PostgreSQL when PORTAL_DATABASE_URL
+// is set, else the SQLite file in the data dir.
+func openStore(ctx context.Context, cfg *config) (*store.Store, error) {
+	if cfg.DatabaseURL != "" {
+		return store.OpenPostgres(ctx, cfg.DatabaseURL, cfg.dataKey)
+	}
+	return store.Open(ctx, cfg.dbPath(), cfg.dataKey)
+}
+
 // openMigratedStore opens the portal's database and brings its schema up to
 // date: what every command that touches the data needs first.
 func openMigratedStore(ctx context.Context, cfg *config) (*store.Store, error) {
-	st, err := store.Open(ctx, cfg.dbPath(), cfg.dataKey)
+	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,8 @@ commands:
   serve                                run the portal (default)
   migrate                              apply database migrations and exit
   officer add --email E --role R       create an officer (role officer|admin); password from stdin or generated
-  backup --to FILE                     write a consistent online copy of the database
+  backup --to FILE                     write a consistent online copy of the database (SQLite; PostgreSQL: pg_dump)
+  migrate-data --from FILE --to URL    copy an SQLite portal's data into an empty PostgreSQL database, and check it
   sandbox --addr A                     run the stage platform alone
   apikey add --tenant T [--scopes S]   create a partner's API key (scopes default: decision); prints it once
   webhook listen --addr A --secret S   a local webhook receiver: prints verified deliveries, refuses forged ones
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, rest, getenv, stdout)
 	case "backup":
 		return backup(ctx, rest, getenv, stdout)
+	case "migrate-data":
+		return migrateData(ctx, rest, getenv, stdout)
 	case "sandbox":
 		return runSandbox(ctx, rest, getenv, stdout)
 	case "apikey":

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"prequal/api"
 	"prequal/correlation"
 	"prequal/email"
 	"prequal/handlers"
@@ -160,6 +161,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		MetricsToken:      cfg.MetricsToken,
 		Logger:            log,
 		WakeWorker:        a.worker.Wake,
+		APILimiter:        apiLimiter(st),
 		MailRelay:         relay.String(),
 		MailCatcher:       catcher,
 		CheckWebhookURL:   guard.CheckURL,
@@ -171,6 +173,16 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	a.handler = e
 	return a, nil
+}
+
+// apiLimiter is what counts the JSON API's requests against their key's limit:
+// on PostgreSQL, counts shared by every instance on the database; on SQLite
+// (one process) nil, the API's own counts in memory.
+func apiLimiter(st *store.Store) api.RateLimiter {
+	if st.Dialect() == "postgres" {
+		return api.SharedRateLimiter(store.NewRateLimiter(st))
+	}
+	return nil
 }
 
 // platformTransport keeps as many idle connections to the platform as the
@@ -326,7 +338,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintln(stdout, "migrations applied to", cfg.dbPath())
+	fmt.Fprintln(stdout, "migrations applied to", cfg.dbName())
 	return nil
 }
 
