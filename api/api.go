@@ -19,6 +19,8 @@ type Config struct {
 	Usage       UsageReader
 	Recorder    UsageRecorder
 	Idempotency IdempotencyStore
+	// Credit keeps partners' credit applications (seeds 003 and 004).
+	Credit CreditStore
 	// RateLimiter counts requests per key (nil: NewMemoryRateLimiter).
 	RateLimiter RateLimiter
 	// Limits are the per-key rate limits (zero: the defaults).
@@ -38,6 +40,7 @@ type API struct {
 	stats       UsageReader
 	usage       UsageRecorder
 	idempotency IdempotencyStore
+	credit      CreditStore
 	limiter     RateLimiter
 	limits      Limits
 	demoAllowed bool
@@ -59,7 +62,7 @@ func New(cfg Config) *API {
 		cfg.RateLimiter = NewMemoryRateLimiter(cfg.Now)
 	}
 	return &API{
-		keys: cfg.Keys, stats: cfg.Usage, usage: cfg.Recorder, idempotency: cfg.Idempotency,
+		keys: cfg.Keys, stats: cfg.Usage, usage: cfg.Recorder, idempotency: cfg.Idempotency, credit: cfg.Credit,
 		limiter: cfg.RateLimiter, limits: cfg.Limits.WithDefaults(),
 		demoAllowed: !cfg.Production, demo: newDemoResponses(), log: cfg.Logger,
 		journeys: cfg.Journeys, now: cfg.Now,

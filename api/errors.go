@@ -43,6 +43,15 @@ type Problem struct {
 type FieldProblem struct {
 	Pointer string // a JSON Pointer (RFC 6901) into the request body, e.g. /data/attributes/annualIncome
 	Detail  string
+	// Parameter names the query parameter at fault instead (JSON:API's
+	// source.parameter), e.g. page[limit].
+	Parameter string
+}
+
+// ParameterProblem is a 400 for a bad query parameter, naming it.
+func ParameterProblem(name, detail string) *Problem {
+	return &Problem{Status: http.StatusBadRequest, Type: "invalid-parameter", Title: "Invalid query parameter",
+		Detail: name + ": " + detail, Fields: []FieldProblem{{Parameter: name, Detail: detail}}}
 }
 
 // Error is what the portal's log shows: never sent to the caller.
@@ -201,8 +210,9 @@ type problemDocument struct {
 }
 
 type problemField struct {
-	Pointer string `json:"pointer"`
-	Detail  string `json:"detail"`
+	Pointer   string `json:"pointer,omitempty"`
+	Parameter string `json:"parameter,omitempty"`
+	Detail    string `json:"detail"`
 }
 
 // ProblemTypeBase is where the problem types are documented: a problem's
@@ -216,7 +226,7 @@ func writeProblemJSON(c echo.Context, p *Problem) error {
 		doc.Type = ProblemTypeBase + p.Type
 	}
 	for _, f := range p.Fields {
-		doc.Errors = append(doc.Errors, problemField(f))
+		doc.Errors = append(doc.Errors, problemField{Pointer: f.Pointer, Parameter: f.Parameter, Detail: f.Detail})
 	}
 	return writeTypedJSON(c, p.Status, "application/problem+json", doc)
 }
@@ -256,7 +266,8 @@ type jsonAPIError struct {
 }
 
 type jsonAPISource struct {
-	Pointer string `json:"pointer"`
+	Pointer   string `json:"pointer,omitempty"`
+	Parameter string `json:"parameter,omitempty"`
 }
 
 // JSONAPIMediaType is JSON:API's media type.
@@ -267,7 +278,7 @@ func writeJSONAPI(c echo.Context, p *Problem) error {
 	var errs []jsonAPIError
 	for _, f := range p.Fields {
 		errs = append(errs, jsonAPIError{ID: id, Status: status, Code: p.Type, Title: p.Title, Detail: f.Detail,
-			Source: &jsonAPISource{Pointer: f.Pointer}})
+			Source: &jsonAPISource{Pointer: f.Pointer, Parameter: f.Parameter}})
 	}
 	if len(errs) == 0 {
 		errs = append(errs, jsonAPIError{ID: id, Status: status, Code: p.Type, Title: p.Title, Detail: p.Detail})
@@ -311,6 +322,16 @@ var ProblemTypes = []ProblemType{
 		"The key was already used, within the last 24 hours, for a different request (method, path or body). Use a new key for a new operation."},
 	{"idempotency-key-in-use", http.StatusConflict, "Request in progress",
 		"The first request with this key is still running. Retry a moment later (Retry-After) to get its answer."},
+	{"invalid-parameter", http.StatusBadRequest, "Invalid query parameter",
+		"A query parameter is out of range or not a number; the error names it (JSON:API source.parameter)."},
+	{"malformed-json", http.StatusBadRequest, "Malformed JSON",
+		"The request body is not a JSON object, or not valid JSON; the detail says where it breaks."},
+	{"illegal-transition", http.StatusConflict, "Illegal status transition",
+		"The status cannot move where the request asks; the detail names the statuses allowed from the current one. Nothing was changed."},
+	{"unsupported-media-type", http.StatusUnsupportedMediaType, "Unsupported media type",
+		"JSON:API requests must send Content-Type: application/vnd.api+json without media type parameters."},
+	{"not-acceptable", http.StatusNotAcceptable, "Not acceptable",
+		"Every JSON:API media type in Accept carries parameters; accept application/vnd.api+json (or */*)."},
 	{"body-too-large", http.StatusRequestEntityTooLarge, "Request body too large",
 		"The request body is larger than the operation accepts."},
 	{"malformed-json", http.StatusBadRequest, "Malformed JSON",

@@ -71,6 +71,10 @@ type rateGroup string
 // has it); each later API adds its group, with the default limit.
 const (
 	rateDecision rateGroup = "decision"
+	// rateCreditApplications is seed 003's credit applications API.
+	rateCreditApplications rateGroup = "credit-applications"
+	// rateLineOfCredit is seed 004's Line-of-Credit applications API.
+	rateLineOfCredit rateGroup = "applications"
 	// rateJourneys: headless journeys, per partner key for sessions and per
 	// borrower (KeyID borrower:…) for the runtime routes.
 	rateJourneys rateGroup = "journeys"

@@ -33,6 +33,29 @@ func (a *API) Mount(g *echo.Group) {
 	g.POST("/v1/score", a.score, decision...)
 	g.Match(get, "/v1/usage", a.usageStats, decision...)
 
+	// Credit applications (seed 003): JSON:API 1.1 (content negotiation, its
+	// error objects: errorShapes), an optional Idempotency-Key besides the
+	// idempotencyKey attribute.
+	creditRead := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateCreditApplications),
+		requireScope(lending.ScopeCreditApplicationsRead), jsonAPINegotiation}
+	creditWrite := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateCreditApplications),
+		requireScope(lending.ScopeCreditApplicationsWrite), jsonAPINegotiation, a.idempotent(IdempotencyOptional)}
+	g.POST("/credit-applications", a.createCreditApplication, creditWrite...)
+	g.Match(get, "/credit-applications", a.listCreditApplications, creditRead...)
+	g.Match(get, "/credit-applications/:id", a.getCreditApplication, creditRead...)
+	g.PATCH("/credit-applications/:id", a.patchCreditApplication, creditWrite...)
+	g.POST("/credit-applications/:id/cancel", a.cancelCreditApplication, creditWrite...)
+
+	// Line-of-Credit applications (seed 004): problem+json errors. Creating
+	// takes an optional Idempotency-Key.
+	locRead := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateLineOfCredit), requireScope(lending.ScopeApplicationsRead)}
+	locWrite := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateLineOfCredit), requireScope(lending.ScopeApplicationsWrite),
+		a.idempotent(IdempotencyOptional)}
+	g.POST("/v1/applications", a.createLoCApplication, locWrite...)
+	g.Match(get, "/v1/applications", a.listLoCApplications, locRead...)
+	g.Match(get, "/v1/applications/:id", a.getLoCApplication, locRead...)
+	g.PATCH("/v1/applications/:id", a.patchLoCApplication, locWrite...)
+
 	// Headless journeys (seed 001). The partner's backend opens and refreshes
 	// borrower sessions with its key (scope journeys); the token-issuing calls
 	// require an Idempotency-Key but keep no answer (it would hold the
@@ -65,4 +88,5 @@ var errorShapes = []struct {
 	{"/api/v1/decision", Seed002Errors},
 	{"/api/v1/score", Seed002Errors},
 	{"/api/v1/usage", Seed002Errors},
+	{"/api/credit-applications", JSONAPIErrors},
 }

@@ -49,7 +49,7 @@ func newTestAPI(t testing.TB, opts ...func(*Config)) *testAPI {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st,
+		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st, Credit: st,
 		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Journeys: JourneysConfig{Store: st, LeadTimeout: func() time.Duration { return time.Minute }},
 	}

@@ -184,7 +184,7 @@ func (s *Server) adminAction(c echo.Context) error {
 	return redirect(c, "/admin/applications/"+app.ID+"?done="+string(action))
 }
 
-// adminApprove approves an application held for review: the submit proceeds.
+// adminApprove approves an application that is not final yet; a held one's submit proceeds.
 func (s *Server) adminApprove(c echo.Context) error {
 	app, err := s.adminApp(c)
 	if err != nil {
@@ -197,7 +197,7 @@ func (s *Server) adminApprove(c echo.Context) error {
 	return s.decide(c, app, store.ReviewDecision{ApplicationID: app.ID, To: lending.ReviewApproved, Note: note}, "approved", views.DenyForm{})
 }
 
-// adminDeny denies an application held for review with 1–4 Regulation B reasons.
+// adminDeny denies an application that is not final yet with 1–4 Regulation B reasons.
 func (s *Server) adminDeny(c echo.Context) error {
 	app, err := s.adminApp(c)
 	if err != nil {
@@ -222,9 +222,9 @@ func (s *Server) adminDeny(c echo.Context) error {
 // decide records a review decision, refusing (409) a transition the current
 // review status does not allow.
 func (s *Server) decide(c echo.Context, app lending.Application, d store.ReviewDecision, done string, deny views.DenyForm) error {
-	if !lending.CanTransitionReview(app.Review.Status, d.To) {
+	if !lending.CanDecide(app.StatusFacts(), d.To) {
 		return s.rerenderDetail(c, http.StatusConflict, app, map[string]string{"form": "This application is " +
-			string(app.Review.Status) + " and can't become " + string(d.To) + "."}, deny)
+			string(lending.CreditStatus(app.StatusFacts())) + " and can't become " + string(d.To) + "."}, deny)
 	}
 	d.By, d.LeadTimeout = officerContext(c), s.leadTimeout()
 	_, err := s.store.DecideReview(c.Request().Context(), d)

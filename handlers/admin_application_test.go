@@ -248,14 +248,25 @@ func TestReviewDecisions(t *testing.T) {
 	if resp, _ := deny(toDeny, url.Values{"reasons": {"bankruptcy"}, "note": {"again"}}); resp.StatusCode != http.StatusConflict {
 		t.Errorf("deny a denied application: %d", resp.StatusCode)
 	}
-	if resp, _ := p.postForm(client, "/admin/applications/"+notHeld.ID+"/approve", url.Values{"note": {"n"}}); resp.StatusCode != http.StatusConflict {
-		t.Errorf("approve an application not held: %d", resp.StatusCode)
-	}
 	if resp, _ := p.postForm(client, "/admin/applications/"+toDeny.ID+"/approve", url.Values{"note": {"n"}}); resp.StatusCode != http.StatusConflict {
 		t.Errorf("approve a denied application: %d", resp.StatusCode)
 	}
-	if p.app(toDeny.ID).Review.Status != lending.ReviewDenied || p.app(notHeld.ID).Review.Status != lending.ReviewPending {
+	if p.app(toDeny.ID).Review.Status != lending.ReviewDenied {
 		t.Error("a refused transition changed a status")
+	}
+	// Officers decide any application that is not final, not only held ones;
+	// one not held keeps its one submit job.
+	if resp, _ := p.postForm(client, "/admin/applications/"+notHeld.ID+"/approve", url.Values{"note": {"n"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("approve an application not held: %d", resp.StatusCode)
+	}
+	if p.app(notHeld.ID).Review.Status != lending.ReviewApproved {
+		t.Error("an application not held was not approved")
+	}
+	if n, err := p.store.OpenSubmitJobs(context.Background(), notHeld.ID); err != nil || n != 1 {
+		t.Errorf("approved application not held has %d open submit jobs (%v), want 1", n, err)
+	}
+	if resp, _ := p.postForm(client, "/admin/applications/"+notHeld.ID+"/approve", url.Values{"note": {"n"}}); resp.StatusCode != http.StatusConflict {
+		t.Errorf("approve an approved application: %d", resp.StatusCode)
 	}
 
 	if resp, _ := p.postForm(client, "/admin/applications/"+toApprove.ID+"/approve", url.Values{"note": {""}}); resp.StatusCode != http.StatusUnprocessableEntity {

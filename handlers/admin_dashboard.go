@@ -58,6 +58,8 @@ func (s *Server) adminDashboard(c echo.Context) error {
 		Submitted:            st.Submitted,
 		OffersFound:          st.OffersFound,
 		OfferSelected:        st.OfferSelected,
+		OffersDeclined:       st.OffersDeclined,
+		OffersExpired:        st.OffersExpired,
 		MedianSubmitToOffers: st.MedianSubmitToOffers,
 		HasMedian:            st.HasMedian,
 		TimedOut:             st.TimedOut,

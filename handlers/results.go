@@ -139,6 +139,27 @@ func (s *Server) selectOffer(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, offer.LenderOfferURL)
 }
 
+// declineOffers records the borrower's "None of these work for me" with its
+// optional reason, and shows the page again.
+func (s *Server) declineOffers(c echo.Context) error {
+	app, err := s.sessionApplication(c)
+	if err != nil {
+		return err
+	}
+	reason := c.FormValue(lending.DeclineFieldReason)
+	if _, ok := lending.DeclineReasonByCode(reason); !ok {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Choose a reason from the list, or none.")
+	}
+	_, err = s.store.DeclineOffers(c.Request().Context(), app.ID, reason)
+	switch {
+	case errors.Is(err, store.ErrOffersClosed):
+		return s.renderLocked(c, app)
+	case err != nil:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/applications/"+app.ID)
+}
+
 // renderLocked answers 409 with the offers page and a sentence saying why.
 func (s *Server) renderLocked(c echo.Context, app lending.Application) error {
 	v, err := s.applicationView(c, app)

@@ -290,3 +290,43 @@ func TestTimedOutOffersRetry(t *testing.T) {
 		t.Errorf("retry from another session: %d", resp.StatusCode)
 	}
 }
+
+func TestNoneOfTheseWorkForMe(t *testing.T) {
+	p := newTestPortal(t)
+	id := p.submit(p.client, validFormValues("decline@example.com"))
+	uuid := p.leadFor(id)
+	p.update(uuid, lending.LeadOffersFound, testOffers("https://lender.example/offer/"), nil)
+
+	_, body := p.get(p.client, "/applications/"+id)
+	d := doc(t, body)
+	if d.Find(`form[data-testid="offers-decline-form"] select[name="declineReason"] option`).Length() != len(lending.DeclineReasons)+1 ||
+		d.Find(`button[data-testid="offers-decline"]`).Length() != 1 {
+		t.Fatalf("no decline form: %s", body)
+	}
+	if resp, _ := p.postForm(p.client, "/applications/"+id+"/offers/decline", map[string][]string{"declineReason": {"bogus"}}); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("unknown reason: %d", resp.StatusCode)
+	}
+	if resp, _ := p.postForm(newBrowserClient(), "/applications/"+id+"/offers/decline", map[string][]string{"declineReason": {""}}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("another session: %d", resp.StatusCode)
+	}
+	resp, _ := p.postForm(p.client, "/applications/"+id+"/offers/decline", map[string][]string{"declineReason": {"payment_too_high"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("decline: %d", resp.StatusCode)
+	}
+	_, body = p.get(p.client, "/applications/"+id)
+	d = doc(t, body)
+	if !strings.Contains(d.Find(`[data-testid="offers-declined"]`).Text(), "The monthly payments are too high") ||
+		d.Find(`button[data-testid="offer-select"][disabled]`).Length() != 3 || d.Find(`[data-testid="offers-decline"]`).Length() != 0 {
+		t.Errorf("after the decline: %s", body)
+	}
+	if resp, _ := p.postForm(p.client, "/applications/"+id+"/offers/p-req-1/select", nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("select after declining: %d", resp.StatusCode)
+	}
+	if resp, _ := p.postForm(p.client, "/applications/"+id+"/offers/decline", nil); resp.StatusCode != http.StatusConflict {
+		t.Errorf("decline twice: %d", resp.StatusCode)
+	}
+	app, _ := p.store.Application(context.Background(), id)
+	if app.Review.Answer != lending.AnswerDeclined {
+		t.Errorf("answer %q", app.Review.Answer)
+	}
+}

@@ -37,6 +37,7 @@ func (s *Server) routes(e *echo.Echo) {
 	get(e, "/applications/:id", s.applicationPage)
 	get(e, "/applications/:id/status", s.applicationStatus)
 	e.POST("/applications/:id/offers/:productId/select", s.selectOffer)
+	e.POST("/applications/:id/offers/decline", s.declineOffers)
 	e.POST("/applications/:id/retry", s.retryApplication)
 	get(e, "/resume", s.resumeForm)
 	e.POST("/resume", s.resumeRequest)

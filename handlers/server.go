@@ -124,7 +124,7 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, store: st, sessions: cs, sessionIDs: newSessionCache(), now: cfg.Now}
 	s.api = api.New(api.Config{
-		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st,
+		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st, Credit: st,
 		Limits: cfg.APILimits, RateLimiter: cfg.APILimiter, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
 		Journeys: api.JourneysConfig{Store: st, LeadTimeout: s.leadTimeout, WakeWorker: s.wakeWorker,
 			StageLenderPrefix: cfg.StageLenderPrefix, TTL: cfg.HeadlessTTL, SanitizeNotice: views.SanitizeNotice,

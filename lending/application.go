@@ -83,6 +83,19 @@ type Review struct {
 	OtherText string   // the officer's words for AdverseReasonOther
 	DecidedBy string   // email of the officer who decided
 	Note      string   // the officer's internal note on the decision (never shown to the borrower)
+
+	// Answer is the borrower's answer to the offers (accepted, declined,
+	// expired; "" none yet), AnswerReason a declining borrower's reason
+	// (DeclineReasons, "" none given), AnswerAt when.
+	Answer       CustomerAnswer
+	AnswerReason string
+	AnswerAt     time.Time
+}
+
+// StatusFacts are the application's facts for CreditStatus and LineOfCreditStatus.
+func (a Application) StatusFacts() StatusFacts {
+	return StatusFacts{Review: a.Review.Status, Lead: a.Lead.Status, LeadSubmitted: !a.Lead.SubmittedAt.IsZero(),
+		Answer: a.Review.Answer}
 }
 
 // Journey derives what the borrower sees next from the application (seed 001).
@@ -136,6 +149,13 @@ const (
 	EventEmailFailed         = "email_failed"
 	EventEmailSkipped        = "email_skipped"
 	EventResumeLinkUsed      = "resume_link_used"
+	// EventCreditApplicationChanged: a partner's credit application about
+	// this application changed status (seed 003 cancel, seed 004 PATCH).
+	EventCreditApplicationChanged = "credit_application_changed"
+	// EventOffersDeclined: the borrower chose "None of these work for me".
+	EventOffersDeclined = "offers_declined"
+	// EventOffersExpired: no offer was chosen within PORTAL_OFFER_TTL.
+	EventOffersExpired = "offers_expired"
 )
 
 // MaxRejectedCallbackEventsPerHour is how many callback_rejected events one
@@ -153,6 +173,7 @@ const (
 	SourcePoller   = "poller"
 	SourceOfficer  = "officer"
 	SourceSystem   = "system"
+	SourcePartner  = "partner" // a partner's API key (credit applications)
 )
 
 // WaitingSince is when the borrower's current wait began: the application's

@@ -238,8 +238,8 @@ func OfficerActionAllowed(a OfficerAction, app Application) (bool, string) {
 		}
 		return true, ""
 	case OfficerCancel:
-		if !CanTransitionReview(app.Review.Status, ReviewCanceled) {
-			return false, fmt.Sprintf("An application in review status %s can't be canceled.", app.Review.Status)
+		if !CanDecide(app.StatusFacts(), ReviewCanceled) {
+			return false, fmt.Sprintf("An application in status %s can't be canceled: only one not decided yet can.", CreditStatus(app.StatusFacts()))
 		}
 		return true, ""
 	case OfficerUnlockOffers:

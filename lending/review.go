@@ -12,8 +12,10 @@ import (
 // offers, the officer says whether we stand behind the application.
 type ReviewStatus string
 
-// Review statuses. Denied and Canceled are final.
+// Review statuses (seed 003's names). Approved, Denied and Canceled are final
+// (CreditStatus says what each one means for a whole application).
 const (
+	ReviewCreated      ReviewStatus = "Created"      // a credit application waiting for its application's evaluation
 	ReviewPending      ReviewStatus = "Pending"      // no officer action needed or taken yet
 	ReviewManualReview ReviewStatus = "ManualReview" // held for an officer before submission
 	ReviewApproved     ReviewStatus = "Approved"
@@ -24,26 +26,30 @@ const (
 // ErrUnknownReviewStatus is wrapped by ParseReviewStatus for a value that is not a review status.
 var ErrUnknownReviewStatus = errors.New("unknown review status")
 
-// reviewTransitions lists every allowed move; anything absent is refused.
+// reviewTransitions lists every allowed move (seed 003); anything absent is
+// refused. Approved, Denied and Canceled are final: an application is canceled
+// only before a decision.
 var reviewTransitions = map[ReviewStatus][]ReviewStatus{
-	ReviewPending:      {ReviewManualReview, ReviewCanceled},
+	ReviewCreated:      {ReviewPending, ReviewManualReview, ReviewApproved, ReviewDenied, ReviewCanceled},
+	ReviewPending:      {ReviewManualReview, ReviewApproved, ReviewDenied, ReviewCanceled},
 	ReviewManualReview: {ReviewApproved, ReviewDenied, ReviewCanceled},
-	ReviewApproved:     {ReviewCanceled},
 }
 
 // ParseReviewStatus accepts exactly the seed's spelling of a review status.
 func ParseReviewStatus(s string) (ReviewStatus, error) {
 	switch st := ReviewStatus(s); st {
-	case ReviewPending, ReviewManualReview, ReviewApproved, ReviewDenied, ReviewCanceled:
+	case ReviewCreated, ReviewPending, ReviewManualReview, ReviewApproved, ReviewDenied, ReviewCanceled:
 		return st, nil
 	}
 	return "", fmt.Errorf("parse review status %q: %w", s, ErrUnknownReviewStatus)
 }
 
-// CanTransitionReview reports whether an officer may move an application from one
-// review status to another: Pending → ManualReview | Canceled, ManualReview →
-// Approved | Denied | Canceled, Approved → Canceled. Denied and Canceled are final,
-// and staying put is not a transition.
+// CanTransitionReview reports whether the stored review status may move from one
+// status to another: Created → Pending | ManualReview | Approved | Denied |
+// Canceled, Pending → ManualReview | Approved | Denied | Canceled, ManualReview →
+// Approved | Denied | Canceled. Approved, Denied and Canceled are
+// final, and staying put is not a transition. Whether an officer may decide a
+// given application also depends on its lead (CanDecide).
 func CanTransitionReview(from, to ReviewStatus) bool {
 	for _, allowed := range reviewTransitions[from] {
 		if allowed == to {
@@ -57,6 +63,11 @@ func CanTransitionReview(from, to ReviewStatus) bool {
 // platform: an application held for an officer (ManualReview) or closed by one
 // (Denied, Canceled) is not submitted, retried or resubmitted.
 func (r ReviewStatus) HoldsLead() bool { return r == ReviewManualReview || closedByOfficer(r) }
+
+// Final reports whether the review status is a decision: Approved, Denied or Canceled.
+func (r ReviewStatus) Final() bool {
+	return r == ReviewApproved || r == ReviewDenied || r == ReviewCanceled
+}
 
 // AdverseReason is one principal reason for denying credit, as an officer picks it
 // and as the notice of action taken states it.

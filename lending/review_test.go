@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-var allReviewStatuses = []ReviewStatus{ReviewPending, ReviewManualReview, ReviewApproved, ReviewDenied, ReviewCanceled}
+var allReviewStatuses = []ReviewStatus{ReviewCreated, ReviewPending, ReviewManualReview, ReviewApproved, ReviewDenied, ReviewCanceled}
 
 func TestParseReviewStatus(t *testing.T) {
 	for _, s := range allReviewStatuses {
@@ -15,23 +15,25 @@ func TestParseReviewStatus(t *testing.T) {
 			t.Errorf("ParseReviewStatus(%q) = %q, %v", s, got, err)
 		}
 	}
-	for _, bad := range []string{"", "pending", "Created", "manual_review", "Cancelled"} {
+	for _, bad := range []string{"", "pending", "created", "manual_review", "Cancelled"} {
 		if _, err := ParseReviewStatus(bad); !errors.Is(err, ErrUnknownReviewStatus) {
 			t.Errorf("ParseReviewStatus(%q) error = %v, want ErrUnknownReviewStatus", bad, err)
 		}
 	}
 }
 
-// TestCanTransitionReview checks all 5×5 pairs against the allowed list.
+// TestCanTransitionReview checks all 6×6 pairs against seed 003's allowed list:
+// Approved, Denied and Canceled are final; Canceled only before a decision.
 func TestCanTransitionReview(t *testing.T) {
-	allowed := map[[2]ReviewStatus]bool{
-		{ReviewPending, ReviewManualReview}:  true,
-		{ReviewPending, ReviewCanceled}:      true,
-		{ReviewManualReview, ReviewApproved}: true,
-		{ReviewManualReview, ReviewDenied}:   true,
-		{ReviewManualReview, ReviewCanceled}: true,
-		{ReviewApproved, ReviewCanceled}:     true,
+	allowed := map[[2]ReviewStatus]bool{}
+	for _, from := range []ReviewStatus{ReviewCreated, ReviewPending, ReviewManualReview} {
+		for _, to := range []ReviewStatus{ReviewApproved, ReviewDenied, ReviewCanceled} {
+			allowed[[2]ReviewStatus{from, to}] = true
+		}
 	}
+	allowed[[2]ReviewStatus{ReviewCreated, ReviewPending}] = true
+	allowed[[2]ReviewStatus{ReviewCreated, ReviewManualReview}] = true
+	allowed[[2]ReviewStatus{ReviewPending, ReviewManualReview}] = true
 	var n int
 	for _, from := range allReviewStatuses {
 		for _, to := range allReviewStatuses {
@@ -44,8 +46,8 @@ func TestCanTransitionReview(t *testing.T) {
 			}
 		}
 	}
-	if n != 6 {
-		t.Fatalf("walked %d allowed pairs, want 6", n)
+	if n != 12 {
+		t.Fatalf("walked %d allowed pairs, want 12", n)
 	}
 	if CanTransitionReview("", ReviewManualReview) || CanTransitionReview(ReviewPending, "bogus") {
 		t.Error("unknown statuses must not transition")

@@ -266,7 +266,8 @@ const applicationColumns = `id, correlation_id, partner_lead_id, is_test, create
 	lead_deadline_ms, last_callback_at_ms, submit_error, coalesce(adverse_action_notice, ''),
 	coalesce(selected_product_id, ''), selected_at_ms,
 	review_status, review_submitted_at_ms, review_decided_at_ms, notice_sent_at_ms,
-	review_reasons, review_other_text, review_decided_by, review_note, email_confirmed_at_ms, channel, coalesce(partner_id, '')`
+	review_reasons, review_other_text, review_decided_by, review_note, email_confirmed_at_ms, channel, coalesce(partner_id, ''),
+	customer_answer, customer_answer_reason, customer_answer_at_ms`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -278,7 +279,8 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 		dob, leadStatus, review, reasons            string
 		submitted, terminal, lastCallback, selected sql.NullInt64
 		reviewSubmitted, reviewDecided, noticeSent  sql.NullInt64
-		emailConfirmed                              sql.NullInt64
+		emailConfirmed, answerAt                    sql.NullInt64
+		answer                                      string
 	)
 	err := row.Scan(&a.ID, &a.CorrelationID, &a.PartnerLeadID, &a.IsTest, &createdMS, &updatedMS,
 		&amount, &a.LoanPurpose, &a.FirstName, &a.LastName, &a.Email, &a.Phone, &dob, &a.SSNLast4,
@@ -288,7 +290,8 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 		&deadlineMS, &lastCallback, &a.Lead.SubmitError, &a.Lead.AdverseActionNotice,
 		&a.Lead.SelectedProductID, &selected,
 		&review, &reviewSubmitted, &reviewDecided, &noticeSent,
-		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note, &emailConfirmed, &a.Channel, &a.PartnerID)
+		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note, &emailConfirmed, &a.Channel, &a.PartnerID,
+		&answer, &a.Review.AnswerReason, &answerAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}
@@ -305,6 +308,7 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 	a.Review.SubmittedAt, a.Review.DecidedAt, a.Review.NoticeSentAt = fromNullMS(reviewSubmitted), fromNullMS(reviewDecided), fromNullMS(noticeSent)
 	a.Review.Reasons = splitReasons(reasons)
 	a.EmailConfirmedAt = fromNullMS(emailConfirmed)
+	a.Review.Answer, a.Review.AnswerAt = lending.CustomerAnswer(answer), fromNullMS(answerAt)
 	return a, nil
 }
 

@@ -108,7 +108,10 @@ func TestMoveDataFromSQLiteToPostgreSQL(t *testing.T) {
 	}
 	for table, want := range map[string]int64{"applications": 32, "consents": 128, "products": 20, "api_keys": 1,
 		"api_usage": 1, "officers": 1, "officer_sessions": 1, "webhook_receipts": 10, "rate_limits": 1,
-		"partners": 2, "partner_sessions": 1, "idempotency_keys": 1, "partner_events": 1} {
+		"partners": 2, "partner_sessions": 1, "idempotency_keys": 1,
+		// 30 submissions (creditApplication.pending), 10 offers found (.approved and
+		// application.CREDIT_APPROVED), and the journey snapshot below.
+		"partner_events": 30 + 10*2 + 1} {
 		if counts[table] != want {
 			t.Errorf("table %s: %d rows copied, want %d", table, counts[table], want)
 		}
@@ -143,7 +146,7 @@ func TestMoveDataFromSQLiteToPostgreSQL(t *testing.T) {
 	if replay, err := target.BeginIdempotent(ctx, idem); err != nil || replay == nil || replay.Status != 201 || !bytes.Equal(replay.Body, body) {
 		t.Errorf("idempotent replay on PostgreSQL: %+v %v", replay, err)
 	}
-	if evs, err := target.PartnerEvents(ctx, apps[0].ID); err != nil || len(evs) != 1 || evs[0].Sequence != 1 {
+	if evs, err := target.PartnerEvents(ctx, apps[0].ID); err != nil || len(evs) != 4 || evs[3].Type != "journey.snapshot" || evs[3].Sequence != 4 {
 		t.Errorf("partner events on PostgreSQL: %+v %v", evs, err)
 	}
 	before, _ := target.Events(ctx, apps[0].ID)

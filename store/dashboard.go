@@ -40,6 +40,10 @@ type DashboardStats struct {
 	Submitted     int
 	OffersFound   int
 	OfferSelected int
+	// The borrowers with offers who answered no: "None of these work for me"
+	// (OffersDeclined), or no choice within PORTAL_OFFER_TTL (OffersExpired).
+	OffersDeclined int
+	OffersExpired  int
 
 	// Median time from submission to offers, over the applications with offers.
 	MedianSubmitToOffers time.Duration
@@ -90,6 +94,12 @@ func (s *Store) Dashboard(ctx context.Context, q DashboardQuery) (DashboardStats
 	for _, rs := range dashboardReviewStatuses {
 		st.ByReviewStatus = append(st.ByReviewStatus, StatusCount{Status: string(rs), Count: reviewCounts[string(rs)]})
 	}
+
+	answers, err := s.countBy(ctx, `SELECT a.customer_answer, count(*) FROM applications a`+where+` GROUP BY a.customer_answer`, args)
+	if err != nil {
+		return st, fmt.Errorf("store.Dashboard: %w", err)
+	}
+	st.OffersDeclined, st.OffersExpired = answers[string(lending.AnswerDeclined)], answers[string(lending.AnswerExpired)]
 
 	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM applications a`+where+` AND a.lead_submitted_at_ms IS NOT NULL`,
 		args...).Scan(&st.Submitted); err != nil {

@@ -148,6 +148,10 @@ func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 				Source: lending.SourceWorker, Detail: fmt.Sprintf("try %d: lead %s created for attempt %d, superseded by attempt %d",
 					in.Job.Tries, in.UUID, in.Attempt, attempt)})
 		}
+		before, err := takeStatusSnapshot(ctx, tx, in.Job.ApplicationID)
+		if err != nil {
+			return err
+		}
 		current := lending.LeadStatus(status)
 		next, changed := lending.NextLeadStatus(current, in.Status)
 		var nextPoll sql.NullInt64
@@ -181,7 +185,7 @@ func (s *Store) RecordLeadCreated(ctx context.Context, in LeadCreated) error {
 				return err
 			}
 		}
-		return nil
+		return s.emitStatusEvents(ctx, tx, in.Job.ApplicationID, before)
 	})
 	if err != nil {
 		return fmt.Errorf("store.RecordLeadCreated: %w", err)
@@ -350,10 +354,19 @@ func (s *Store) ApplyLeadUpdate(ctx context.Context, u LeadUpdate) (LeadUpdateRe
 
 		res.To, res.Changed = lending.NextLeadStatus(res.From, u.Status)
 		if res.Changed {
+			before, err := takeStatusSnapshot(ctx, tx, res.ApplicationID)
+			if err != nil {
+				return err
+			}
 			if err := s.setLeadStatus(ctx, tx, res.ApplicationID, res.To, now); err != nil {
 				return err
 			}
 			if err := storeLeadData(ctx, tx, res.ApplicationID, res.To, u, now); err != nil {
+				return err
+			}
+			// The platform's answer moves seeds 003/004's statuses: Pending →
+			// Approved (offers) or Denied (none), Approved → accepted (chosen).
+			if err := s.emitStatusEvents(ctx, tx, res.ApplicationID, before); err != nil {
 				return err
 			}
 		}
@@ -652,10 +665,15 @@ func (s *Store) RetryLead(ctx context.Context, applicationID string, leadTimeout
 		if lending.ReviewStatus(review).HoldsLead() || !lending.CanRetry(lending.LeadStatus(status)) {
 			return ErrCannotRetry
 		}
+		before, err := takeStatusSnapshot(ctx, tx, applicationID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_attempt = ?, lead_status = ?, lead_uuid = NULL,
 			lead_submitted_at_ms = NULL, lead_status_at_ms = ?, lead_terminal_at_ms = NULL, lead_deadline_ms = ?,
 			last_callback_at_ms = NULL, next_poll_at_ms = NULL, submit_error = '', adverse_action_notice = NULL,
-			selected_product_id = NULL, selected_at_ms = NULL, updated_at_ms = ? WHERE id = ?`,
+			selected_product_id = NULL, selected_at_ms = NULL, customer_answer = '', customer_answer_reason = '',
+			customer_answer_at_ms = NULL, updated_at_ms = ? WHERE id = ?`,
 			attempt+1, string(lending.LeadCreated), ms(now), ms(now.Add(leadTimeout)), ms(now), applicationID); err != nil {
 			return err
 		}
@@ -666,6 +684,9 @@ func (s *Store) RetryLead(ctx context.Context, applicationID string, leadTimeout
 			return err
 		}
 		if err := s.enqueueSubmit(ctx, tx, applicationID, now); err != nil {
+			return err
+		}
+		if err := s.emitStatusEvents(ctx, tx, applicationID, before); err != nil {
 			return err
 		}
 		return s.addEvent(ctx, tx, applicationID, now, lending.Event{Kind: lending.EventRetryRequested, Source: source,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -186,6 +187,19 @@ func (s *Store) MailContentFor(ctx context.Context, job MailJob) (MailContent, e
 	case lending.MailOffersReady, lending.MailOffersExpiring:
 		if c.Offers, err = s.LeadOffers(ctx, job.ApplicationID); err != nil {
 			return c, fmt.Errorf("store.MailContentFor: %w", err)
+		}
+	case lending.MailDenied:
+		// Not the officer's denial: a sponsor bank's, of a credit application
+		// for this borrower (seed 004). The notice states its reasons.
+		if c.App.Review.Status != lending.ReviewDenied {
+			var reasons string
+			err := s.r.QueryRowContext(ctx, `SELECT review_reasons FROM credit_applications
+				WHERE application_id = ? AND review_status = ? AND review_reasons <> ''
+				ORDER BY updated_at_ms DESC, id LIMIT 1`, job.ApplicationID, string(lending.ReviewDenied)).Scan(&reasons)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return c, fmt.Errorf("store.MailContentFor: %w", err)
+			}
+			c.App.Review.Reasons, c.App.Review.OtherText = splitReasons(reasons), ""
 		}
 	}
 	if job.TokenID != "" {
@@ -390,7 +404,7 @@ func (s *Store) EnqueueOfferExpiryReminders(ctx context.Context, ttl time.Durati
 	after, upTo := lending.OffersDueForReminder(now, ttl)
 	// The cause as lending.MailCause spells it, built in SQL to find the rows without one.
 	const due = `a.lead_status = 'offers_found' AND a.lead_terminal_at_ms > ? AND a.lead_terminal_at_ms <= ?
-		AND a.review_status NOT IN ('Denied', 'Canceled')
+		AND a.review_status NOT IN ('Denied', 'Canceled') AND a.customer_answer = ''
 		AND NOT EXISTS (SELECT 1 FROM mail_outbox m
 			WHERE m.cause = '` + string(lending.MailOffersExpiring) + `:' || a.id || ':' || a.lead_attempt)`
 	args := []any{ms(after), ms(upTo)}

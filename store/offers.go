@@ -23,9 +23,9 @@ func (s *Store) SelectOffer(ctx context.Context, applicationID, productID string
 	now := s.now().UTC()
 	var chosen lending.Offer
 	err := s.inTxReadCommitted(ctx, func(tx *sql.Tx) error {
-		var status, selected string
-		err := tx.QueryRowContext(ctx, `SELECT lead_status, coalesce(selected_product_id, '') FROM applications WHERE id = ?`+s.d.forUpdate,
-			applicationID).Scan(&status, &selected)
+		var status, selected, answer string
+		err := tx.QueryRowContext(ctx, `SELECT lead_status, coalesce(selected_product_id, ''), customer_answer FROM applications WHERE id = ?`+s.d.forUpdate,
+			applicationID).Scan(&status, &selected, &answer)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -48,6 +48,8 @@ func (s *Store) SelectOffer(ctx context.Context, applicationID, productID string
 		}
 		chosen.AmountRange = lending.AmountRange(amountRange)
 		switch {
+		case answer == string(lending.AnswerDeclined) || answer == string(lending.AnswerExpired):
+			return ErrOfferLocked // declined or expired: seed 004's CREDIT_NOT_ACCEPTED_BY_CUSTOMER is final
 		case selected == productID:
 			return nil // the same choice again: nothing changes
 		case selected != "":
@@ -58,9 +60,17 @@ func (s *Store) SelectOffer(ctx context.Context, applicationID, productID string
 		if !changed {
 			return ErrOfferLocked
 		}
+		before, err := takeStatusSnapshot(ctx, tx, applicationID)
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_status = ?, lead_status_at_ms = ?,
-			selected_product_id = ?, selected_at_ms = ?, updated_at_ms = ? WHERE id = ?`,
-			string(next), ms(now), productID, ms(now), ms(now), applicationID); err != nil {
+			selected_product_id = ?, selected_at_ms = ?, customer_answer = ?, customer_answer_reason = '', customer_answer_at_ms = ?,
+			updated_at_ms = ? WHERE id = ?`,
+			string(next), ms(now), productID, ms(now), string(lending.AnswerAccepted), ms(now), ms(now), applicationID); err != nil {
+			return err
+		}
+		if err := s.emitStatusEvents(ctx, tx, applicationID, before); err != nil {
 			return err
 		}
 		return s.addEvent(ctx, tx, applicationID, now, lending.Event{

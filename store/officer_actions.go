@@ -54,6 +54,10 @@ func (s *Store) ApplyOfficerAction(ctx context.Context, r OfficerActionRequest) 
 		if ok, why := lending.OfficerActionAllowed(r.Action, app); !ok {
 			return fmt.Errorf("%w: %s", ErrActionRefused, why)
 		}
+		before, err := takeStatusSnapshot(ctx, tx, app.ID)
+		if err != nil {
+			return err
+		}
 		ev := lending.Event{Kind: lending.EventOfficerAction, Source: lending.SourceOfficer, Actor: r.By.Officer.Email}
 		switch r.Action {
 		case lending.OfficerRepoll:
@@ -69,7 +73,8 @@ func (s *Store) ApplyOfficerAction(ctx context.Context, r OfficerActionRequest) 
 			ev.Detail = fmt.Sprintf("Resubmitted as attempt %d. Note: %s", app.Lead.Attempt+1, note)
 		case lending.OfficerUnlockOffers:
 			if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_status = ?, lead_status_at_ms = ?,
-				selected_product_id = NULL, selected_at_ms = NULL, updated_at_ms = ? WHERE id = ? AND lead_status = ?`,
+				selected_product_id = NULL, selected_at_ms = NULL, customer_answer = '', customer_answer_reason = '',
+				customer_answer_at_ms = NULL, updated_at_ms = ? WHERE id = ? AND lead_status = ?`,
 				string(lending.LeadOffersFound), ms(now), ms(now), app.ID, string(lending.LeadProductSelected)); err != nil {
 				return err
 			}
@@ -79,6 +84,9 @@ func (s *Store) ApplyOfficerAction(ctx context.Context, r OfficerActionRequest) 
 			return fmt.Errorf("%w: unknown action %q", ErrActionRefused, r.Action)
 		}
 		if err := s.addEvent(ctx, tx, app.ID, now, ev); err != nil {
+			return err
+		}
+		if err := s.emitStatusEvents(ctx, tx, app.ID, before); err != nil {
 			return err
 		}
 		return addAudit(ctx, tx, now, AuditEntry{OfficerID: r.By.Officer.ID, OfficerEmail: r.By.Officer.Email,
@@ -102,7 +110,8 @@ func (s *Store) resubmitLead(ctx context.Context, tx *sql.Tx, app lending.Applic
 	res, err := tx.ExecContext(ctx, `UPDATE applications SET lead_attempt = ?, lead_status = ?, lead_uuid = NULL,
 		lead_submitted_at_ms = NULL, lead_status_at_ms = ?, lead_terminal_at_ms = NULL, lead_deadline_ms = ?,
 		last_callback_at_ms = NULL, next_poll_at_ms = NULL, submit_error = '', adverse_action_notice = NULL,
-		selected_product_id = NULL, selected_at_ms = NULL, updated_at_ms = ? WHERE id = ? AND lead_attempt = ?`,
+		selected_product_id = NULL, selected_at_ms = NULL, customer_answer = '', customer_answer_reason = '',
+		customer_answer_at_ms = NULL, updated_at_ms = ? WHERE id = ? AND lead_attempt = ?`,
 		next, string(lending.LeadCreated), ms(now), ms(now.Add(leadTimeout)), ms(now), app.ID, app.Lead.Attempt)
 	if err != nil {
 		return err

@@ -38,12 +38,12 @@ type ReviewDecision struct {
 	LeadTimeout time.Duration
 }
 
-// DecideReview moves an application's review status as lending.CanTransitionReview
-// allows, in one transaction with the review timestamps (seed 004's review_details),
+// DecideReview moves an application's review status as lending.CanDecide allows
+// (any application whose status is not final), in one transaction with the review timestamps (seed 004's review_details),
 // a timeline event and an audit entry:
 //
-//   - Approved: the submit job is enqueued, so the held application now goes to
-//     the platform;
+//   - Approved: a held application's submit job is enqueued, so it now goes to
+//     the platform (any other's lead is on its way already);
 //   - Denied: the reasons are stored, the portal's notice of action taken is
 //     visible to the borrower from now on and emailed (enqueueDenialNotice; the
 //     email's sending stamps notice_sent_at); nothing is submitted;
@@ -76,16 +76,24 @@ func (s *Store) DecideReview(ctx context.Context, d ReviewDecision) (lending.App
 
 	now := s.now().UTC()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var from string
-		err := tx.QueryRowContext(ctx, `SELECT review_status FROM applications WHERE id = ?`, d.ApplicationID).Scan(&from)
+		var from, lead, answer string
+		var submitted sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT review_status, lead_status, lead_submitted_at_ms, customer_answer
+			FROM applications WHERE id = ?`, d.ApplicationID).Scan(&from, &lead, &submitted, &answer)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if !lending.CanTransitionReview(lending.ReviewStatus(from), d.To) {
-			return fmt.Errorf("%w: an application in review status %s can't become %s", ErrActionRefused, from, d.To)
+		facts := lending.StatusFacts{Review: lending.ReviewStatus(from), Lead: lending.LeadStatus(lead),
+			LeadSubmitted: submitted.Valid, Answer: lending.CustomerAnswer(answer)}
+		if !lending.CanDecide(facts, d.To) {
+			return fmt.Errorf("%w: an application in status %s can't become %s", ErrActionRefused, lending.CreditStatus(facts), d.To)
+		}
+		before, err := takeStatusSnapshot(ctx, tx, d.ApplicationID)
+		if err != nil {
+			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE applications SET review_status = ?, review_decided_at_ms = ?,
 			review_reasons = ?, review_other_text = ?,
@@ -100,6 +108,9 @@ func (s *Store) DecideReview(ctx context.Context, d ReviewDecision) (lending.App
 		}
 		switch d.To {
 		case lending.ReviewApproved:
+			if !lending.ReviewStatus(from).HoldsLead() {
+				break // its lead is on its way or at the platform already
+			}
 			if _, err := tx.ExecContext(ctx, `UPDATE applications SET lead_deadline_ms = ? WHERE id = ?`,
 				ms(now.Add(d.LeadTimeout)), d.ApplicationID); err != nil {
 				return err
@@ -122,6 +133,9 @@ func (s *Store) DecideReview(ctx context.Context, d ReviewDecision) (lending.App
 			if _, err := tx.ExecContext(ctx, `UPDATE applications SET next_poll_at_ms = NULL WHERE id = ?`, d.ApplicationID); err != nil {
 				return err
 			}
+		}
+		if err := s.emitStatusEvents(ctx, tx, d.ApplicationID, before); err != nil {
+			return err
 		}
 		detail := reviewDetail(d.To, lending.Review{Reasons: reasons, OtherText: otherText}, note)
 		if err := s.addEvent(ctx, tx, d.ApplicationID, now, lending.Event{Kind: lending.EventReviewDecided,

@@ -411,6 +411,8 @@ type DashboardView struct {
 	Submitted            int
 	OffersFound          int
 	OfferSelected        int
+	OffersDeclined       int
+	OffersExpired        int
 	MedianSubmitToOffers time.Duration
 	HasMedian            bool
 	TimedOut             int
@@ -462,6 +464,12 @@ func eventLabel(kind string) string {
 		return "Timed out"
 	case lending.EventOfferSelected:
 		return "Offer selected"
+	case lending.EventOffersDeclined:
+		return "Offers declined by the borrower"
+	case lending.EventOffersExpired:
+		return "Offers expired"
+	case lending.EventCreditApplicationChanged:
+		return "Credit application changed"
 	case lending.EventRetryRequested:
 		return "Retry requested"
 	case lending.EventHeldForReview:

@@ -126,7 +126,8 @@ func (v ApplicationView) isSelected(o lending.Offer) bool {
 }
 
 func (v ApplicationView) locked(o lending.Offer) bool {
-	return v.Selected != nil && !v.isSelected(o)
+	answered := v.App.Review.Answer == lending.AnswerDeclined || v.App.Review.Answer == lending.AnswerExpired
+	return answered || v.Selected != nil && !v.isSelected(o)
 }
 
 // rangeTestID is the data-testid of a range's section.

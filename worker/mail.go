@@ -61,8 +61,8 @@ func (w *Worker) mailRound(ctx, jobCtx context.Context, slots, leadSlots chan st
 	}
 }
 
-// expirySweep queues the "offers about to expire" emails that are due, at most
-// every expirySweepEvery.
+// expirySweep queues the "offers about to expire" emails that are due and
+// expires the offers not chosen within OfferTTL, at most every expirySweepEvery.
 func (w *Worker) expirySweep(ctx context.Context) {
 	now := time.Now()
 	if now.Before(w.nextExpirySweep) {
@@ -76,6 +76,14 @@ func (w *Worker) expirySweep(ctx context.Context) {
 	}
 	if len(ids) > 0 {
 		w.log.InfoContext(ctx, "offer expiry reminders queued", "count", len(ids))
+	}
+	expired, err := w.cfg.Store.ExpireOffers(ctx, w.cfg.OfferTTL, 100)
+	if err != nil {
+		w.roundError(ctx, "offer expiry", err)
+		return
+	}
+	if len(expired) > 0 {
+		w.log.InfoContext(ctx, "offers expired", "count", len(expired))
 	}
 }
 
