@@ -8,28 +8,37 @@ import (
 	"time"
 )
 
-// Partner webhook event types (issue 16). A partner's endpoint subscribes to
-// some of them; "family.*" subscribes to every type of a family.
+// Partner webhook event types. A partner's endpoint subscribes to some of
+// them; "family.*" subscribes to every type of a family. Seed 003's are
+// CreditEventType of each review status (the constants below name the ones
+// code refers to), seed 004's LoCEventType of each Line-of-Credit status.
 const (
-	EventJourneySnapshot             = "journey.snapshot"               // seed 001: the journey state answer
-	EventCreditApplicationCreated    = "creditApplication.created"      // seed 003
-	EventCreditApplicationPending    = "creditApplication.pending"      // seed 003
-	EventCreditApplicationApproved   = "creditApplication.approved"     // seed 003
-	EventCreditApplicationDenied     = "creditApplication.denied"       // seed 003
-	EventCreditApplicationCanceled   = "creditApplication.canceled"     // seed 003
-	EventLineOfCreditStatusChanged   = "lineOfCreditApplication.status" // seed 004: a status change
-	EventWebhookTest                 = "webhook.test"                   // the dashboard's "send a test event"
-	webhookEventFamilyWildcardSuffix = ".*"
+	EventJourneySnapshot               = "journey.snapshot"               // seed 001: the journey state answer
+	EventCreditApplicationCreated      = "creditApplication.created"      // seed 003
+	EventCreditApplicationPending      = "creditApplication.pending"      // seed 003
+	EventCreditApplicationManualReview = "creditApplication.manualReview" // seed 003
+	EventCreditApplicationApproved     = "creditApplication.approved"     // seed 003
+	EventCreditApplicationDenied       = "creditApplication.denied"       // seed 003
+	EventCreditApplicationCanceled     = "creditApplication.canceled"     // seed 003
+	EventWebhookTest                   = "webhook.test"                   // the dashboard's "send a test event"
+	webhookEventFamilyWildcardSuffix   = ".*"
 )
 
 // WebhookEventTypes lists the event types an endpoint may subscribe to, in the
-// order the dashboard offers them. The test event goes to one endpoint on
-// request and is not subscribed to.
-var WebhookEventTypes = []string{
-	EventJourneySnapshot,
-	EventCreditApplicationCreated, EventCreditApplicationPending, EventCreditApplicationApproved,
-	EventCreditApplicationDenied, EventCreditApplicationCanceled,
-	EventLineOfCreditStatusChanged,
+// order the dashboard offers them: the journey snapshot, seed 003's statuses,
+// seed 004's statuses. The test event goes to one endpoint on request and is
+// not subscribed to.
+var WebhookEventTypes = webhookEventTypes()
+
+func webhookEventTypes() []string {
+	out := []string{EventJourneySnapshot}
+	for _, st := range []ReviewStatus{ReviewCreated, ReviewPending, ReviewManualReview, ReviewApproved, ReviewDenied, ReviewCanceled} {
+		out = append(out, CreditEventType(st))
+	}
+	for _, st := range LoCStatuses {
+		out = append(out, LoCEventType(st))
+	}
+	return out
 }
 
 // WebhookWants reports whether an endpoint subscribed to types wants an event

@@ -73,3 +73,29 @@ func TestParseWebhookURL(t *testing.T) {
 		}
 	}
 }
+
+// Every event the status model emits can be subscribed to: the webhook list is
+// made from the same functions that name the events written to the outbox.
+func TestEveryStatusEventIsSubscribable(t *testing.T) {
+	named := map[ReviewStatus]string{
+		ReviewCreated: EventCreditApplicationCreated, ReviewPending: EventCreditApplicationPending,
+		ReviewManualReview: EventCreditApplicationManualReview, ReviewApproved: EventCreditApplicationApproved,
+		ReviewDenied: EventCreditApplicationDenied, ReviewCanceled: EventCreditApplicationCanceled,
+	}
+	for st, name := range named {
+		if got := CreditEventType(st); got != name {
+			t.Errorf("CreditEventType(%s) = %q, the constant says %q", st, got, name)
+		}
+		if _, err := ValidateWebhookEventTypes([]string{CreditEventType(st)}); err != nil {
+			t.Errorf("%s: %v", st, err)
+		}
+	}
+	for _, st := range LoCStatuses {
+		if _, err := ValidateWebhookEventTypes([]string{LoCEventType(st)}); err != nil {
+			t.Errorf("%s: %v", st, err)
+		}
+	}
+	if _, err := ValidateWebhookEventTypes([]string{"application.*"}); err != nil {
+		t.Errorf("seed 004's family: %v", err)
+	}
+}
