@@ -38,6 +38,9 @@ type Application struct {
 	// EmailConfirmedAt is when the borrower first opened a resume link sent to
 	// Email (zero: not confirmed).
 	EmailConfirmedAt time.Time
+	// CoApplicant is the person who applied with the borrower (SSN empty,
+	// SSNLast4 set); nil when none.
+	CoApplicant *CoApplicant
 
 	Lead   Lead
 	Review Review

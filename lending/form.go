@@ -46,8 +46,12 @@ type ApplicationForm map[string]string
 
 // NewApplicationForm reads every form field through get (e.g. echo.Context.FormValue).
 func NewApplicationForm(get func(name string) string) ApplicationForm {
-	f := make(ApplicationForm, len(FormFields)+1)
+	f := make(ApplicationForm, len(FormFields)+len(CoApplicantFields)+2)
 	for _, name := range FormFields {
+		f[name] = get(name)
+	}
+	f[FieldCoApplicant] = get(FieldCoApplicant)
+	for _, name := range CoApplicantFields {
 		f[name] = get(name)
 	}
 	f[FieldIdempotencyKey] = get(FieldIdempotencyKey)

@@ -51,6 +51,11 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 	// Sealing and fingerprinting need nothing from the database: done before the
 	// transaction, they keep the single writer's time per application short.
 	sealedSSN, fingerprint := s.sealer.Seal([]byte(a.SSN), []byte(id)), s.sealer.Fingerprint(a.SSN)
+	var coSealedSSN []byte
+	var coFingerprint string
+	if co := a.CoApplicant; co != nil {
+		coSealedSSN, coFingerprint = s.sealer.Seal([]byte(co.SSN), coApplicantAAD(id)), s.sealer.Fingerprint(co.SSN)
+	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var existingID, existingSession string
 		err := s.txQueryRow(ctx, tx,
@@ -122,6 +127,11 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 			(application_id, kind, text_version, granted, at_ms, ip, user_agent)
 			VALUES (?,?,?,?,?,?,?), (?,?,?,?,?,?,?), (?,?,?,?,?,?,?), (?,?,?,?,?,?,?)`, consentArgs...); err != nil {
 			return err
+		}
+		if co := a.CoApplicant; co != nil {
+			if err := s.insertCoApplicant(ctx, tx, id, *co, coSealedSSN, coFingerprint, in, now); err != nil {
+				return err
+			}
 		}
 		if err := s.addEvent(ctx, tx, id, now, lending.Event{Kind: lending.EventApplicationReceived, Source: lending.SourceBorrower,
 			StatusTo: string(lending.LeadCreated)}); err != nil {
@@ -258,6 +268,9 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 // Application returns one application by id, whoever it belongs to (officers, worker).
 func (s *Store) Application(ctx context.Context, id string) (lending.Application, error) {
 	a, err := scanApplication(s.readRow(ctx, `SELECT `+applicationColumns+` FROM applications WHERE id = ?`, id))
+	if err == nil {
+		a.CoApplicant, err = s.coApplicant(ctx, id)
+	}
 	if err != nil {
 		return a, fmt.Errorf("store.Application: %w", err)
 	}
@@ -275,6 +288,9 @@ const boundToSession = `(session_id = ? OR EXISTS (SELECT 1 FROM application_ses
 func (s *Store) ApplicationForSession(ctx context.Context, id, sessionID string) (lending.Application, error) {
 	a, err := scanApplication(s.readRow(ctx,
 		`SELECT `+applicationColumns+` FROM applications WHERE id = ? AND `+boundToSession, id, sessionID, sessionID))
+	if err == nil {
+		a.CoApplicant, err = s.coApplicant(ctx, id)
+	}
 	if err != nil {
 		return a, fmt.Errorf("store.ApplicationForSession: %w", err)
 	}

@@ -106,6 +106,9 @@ func (s *Store) LeadRequestFor(ctx context.Context, applicationID string) (LeadR
 		return LeadRequest{}, fmt.Errorf("store.LeadRequestFor: stored date of birth: %w", err)
 	}
 	a.RequestedAmount, a.IncomeYearly, a.HousingMonthly = lending.Cents(amount), lending.Cents(income), lending.Cents(housing)
+	if a.CoApplicant, err = s.coApplicantWithSSN(ctx, r.ApplicationID); err != nil {
+		return LeadRequest{}, fmt.Errorf("store.LeadRequestFor: %w", err)
+	}
 	r.Status, r.Review, r.Applicant = lending.LeadStatus(status), lending.ReviewStatus(review), a
 	return r, nil
 }
