@@ -102,8 +102,12 @@ var coApplicantWording = strings.NewReplacer("your ", "their ", "Your ", "Their 
 // primary's rule for the same kind of value, in words about the co-applicant.
 func (f ApplicationForm) validateCoApplicantField(name string, today time.Time) string {
 	if name == FieldCoApplicant {
-		if v := f[name]; v != "" && v != Checked {
+		v := f[name]
+		if v != "" && v != Checked {
 			return "This box can only be ticked or left empty"
+		}
+		if v == "" && f.coApplicantTyped() {
+			return "Tick this box to apply with your co-applicant, or clear their details"
 		}
 		return ""
 	}
@@ -133,6 +137,21 @@ func (f ApplicationForm) validateCoApplicantField(name string, today time.Time) 
 		}
 	}
 	return coApplicantWording.Replace(msg)
+}
+
+// coApplicantTyped reports whether any co-applicant detail (consents aside) was
+// filled in: a form with details but an unticked box must not lose them silently.
+func (f ApplicationForm) coApplicantTyped() bool {
+	for _, name := range CoApplicantFields {
+		switch name {
+		case FieldCoConsentSoftPull, FieldCoConsentTerms, FieldCoConsentEsign:
+			continue
+		}
+		if strings.TrimSpace(f[name]) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // coApplicant builds the typed co-applicant from a form whose co-applicant

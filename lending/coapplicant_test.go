@@ -30,13 +30,19 @@ func TestValidateWithCoApplicant(t *testing.T) {
 	}
 }
 
-func TestCoApplicantSectionIgnoredUnlessTicked(t *testing.T) {
-	f := withCoApplicant()
-	f[FieldCoApplicant] = ""
-	f[FieldCoSSN] = "not an ssn"
+func TestCoApplicantSectionNeedsItsBox(t *testing.T) {
+	f := validForm()
+	f[FieldCoConsentTerms] = Checked // a stray consent alone is no co-applicant
 	a, errs := f.Validate(today)
 	if len(errs) != 0 || a.CoApplicant != nil {
-		t.Fatalf("unticked section: errs %v co %+v", errs, a.CoApplicant)
+		t.Fatalf("no co-applicant details: errs %v co %+v", errs, a.CoApplicant)
+	}
+	f = withCoApplicant()
+	f[FieldCoApplicant] = ""
+	f[FieldCoSSN] = "not an ssn"
+	_, errs = f.Validate(today)
+	if len(errs) != 1 || errs[FieldCoApplicant] != "Tick this box to apply with your co-applicant, or clear their details" {
+		t.Fatalf("details typed but box unticked: %v", errs)
 	}
 }
 

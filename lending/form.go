@@ -1,5 +1,10 @@
 package lending
 
+import (
+	"strconv"
+	"time"
+)
+
 // Form field names: the lead payload's names (DESIGN.md, "Form field names").
 const (
 	FieldRequestedLoanAmount   = "requestedLoanAmount"
@@ -148,3 +153,28 @@ const (
 	ConsentTcpa        = "tcpa"
 	ConsentTextVersion = "2026-11-01"
 )
+
+// FormOf is the form that would re-create the borrower's side of an application,
+// to prefill a new one: every detail except the SSN (never sent back to a
+// browser) and the consents (given again for each application).
+func FormOf(a Application) ApplicationForm {
+	return ApplicationForm{
+		FieldRequestedLoanAmount:   strconv.FormatInt(int64(a.RequestedAmount/100), 10),
+		FieldLoanPurpose:           a.LoanPurpose,
+		FieldFirstName:             a.FirstName,
+		FieldLastName:              a.LastName,
+		FieldEmail:                 a.Email,
+		FieldPhone:                 a.Phone,
+		FieldDOB:                   a.DOB.Format(time.DateOnly),
+		FieldStreet:                a.Street,
+		FieldUnit:                  a.Unit,
+		FieldCity:                  a.City,
+		FieldState:                 a.State,
+		FieldZipcode:               a.Zipcode,
+		FieldEmploymentStatus:      a.EmploymentStatus,
+		FieldIncomeYearly:          strconv.FormatInt(int64(a.IncomeYearly/100), 10),
+		FieldHousingType:           a.HousingType,
+		FieldHousingMonthlyPayment: strconv.FormatInt(int64(a.HousingMonthly/100), 10),
+		FieldCreditRating:          a.CreditRating,
+	}
+}

@@ -66,6 +66,9 @@ func (f ApplicationForm) Validate(today time.Time) (Applicant, FieldErrors) {
 			errs[name] = msg
 		}
 	}
+	if msg := f.ValidateField(FieldCoApplicant, today); msg != "" {
+		errs[FieldCoApplicant] = msg
+	}
 	if f.HasCoApplicant() {
 		for _, name := range CoApplicantFields {
 			if msg := f.ValidateField(name, today); msg != "" {

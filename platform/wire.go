@@ -34,6 +34,25 @@ type LeadRequest struct {
 	Address             Address    `json:"address"`
 	Employment          Employment `json:"employment"`
 	Housing             Housing    `json:"housing"`
+	// CoApplicant is the portal's extension of seed 000's lead (issue 15): the
+	// person applying with the borrower. Absent (not null, not {}) when there is
+	// none, so a lead without one is exactly seed 000's.
+	CoApplicant *CoApplicant `json:"coApplicant,omitempty"`
+}
+
+// CoApplicant is the co-applicant of a lead (an extension of seed 000): their
+// identity, relationship to the borrower, employment and yearly gross income in
+// dollars, and their share of the borrower's monthly housing payment in dollars.
+// They live at the borrower's address.
+type CoApplicant struct {
+	FirstName             string     `json:"firstName"`
+	LastName              string     `json:"lastName"`
+	Email                 string     `json:"email"`
+	DOB                   string     `json:"dob"` // YYYY-MM-DD
+	SSN                   string     `json:"ssn"`
+	Relationship          string     `json:"relationship"` // spouse | domestic_partner | family | other
+	Employment            Employment `json:"employment"`
+	HousingMonthlyPayment int64      `json:"housingMonthlyPayment"`
 }
 
 // Borrower identifies the consumer. SSN is nine digits without dashes.

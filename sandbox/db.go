@@ -223,7 +223,8 @@ func (st *store) getToken(ctx context.Context, hash string) (tokenRow, error) {
 // ---- leads ----
 
 // leadRow is a lead as the sandbox keeps it. Request is the submitted lead without
-// the SSN, which the sandbox never needs after validation and so never stores.
+// the SSNs (the borrower's and a co-applicant's), which the sandbox never needs
+// after validation and so never stores.
 type leadRow struct {
 	UUID              string
 	ClientID          string
@@ -298,6 +299,11 @@ func (st *store) createLeadOnce(ctx context.Context, l leadRow, onCreate func(q 
 		}
 		req := l.Request
 		req.Borrower.SSN = ""
+		if co := req.CoApplicant; co != nil {
+			withoutSSN := *co
+			withoutSSN.SSN = ""
+			req.CoApplicant = &withoutSSN
+		}
 		reqJSON, err := json.Marshal(req)
 		if err != nil {
 			return err

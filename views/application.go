@@ -110,6 +110,12 @@ func (v ApplicationView) pollTrigger() string {
 	return fmt.Sprintf("load delay:%dms", v.Poll.Milliseconds())
 }
 
+// coApplicantURL is a new application with the co-applicant section open and
+// this application's details prefilled (never the SSN).
+func (v ApplicationView) coApplicantURL() string {
+	return "/apply?coApplicant=yes&from=" + url.QueryEscape(v.App.ID)
+}
+
 func (v ApplicationView) statusURL() string { return "/applications/" + v.App.ID + "/status" }
 
 func (v ApplicationView) selectURL(o lending.Offer) string {
@@ -196,4 +202,28 @@ type ResumeRefusedView struct {
 	Page
 	Reason           string // spent, expired or invalid
 	Heading, Message string
+}
+
+// statusWords is where the request stands, in the borrower's words.
+func statusWords(a lending.Application) string {
+	switch a.Lead.Status {
+	case lending.LeadCreated:
+		if a.Review.Status == lending.ReviewManualReview {
+			return "Our team is reviewing your application"
+		}
+		return "We've received your request"
+	case lending.LeadInProgress:
+		return "We're contacting lenders"
+	case lending.LeadFindingProducts:
+		return "We're finding your offers"
+	case lending.LeadOffersFound:
+		return "Your offers are ready"
+	case lending.LeadNoOffers:
+		return "No lender could make you an offer this time"
+	case lending.LeadTimedOut:
+		return "Lenders took too long to answer"
+	case lending.LeadProductSelected:
+		return "You chose an offer"
+	}
+	return "We're working on your request"
 }
