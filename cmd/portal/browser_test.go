@@ -323,7 +323,7 @@ func TestBrowserFormByKeyboard(t *testing.T) {
 	}
 	want := []string{"requestedLoanAmount", "loanPurpose", "firstName", "lastName", "email", "phone", "dob", "ssn",
 		"street", "unit", "city", "state", "zipcode", "employmentStatus", "incomeYearly", "housingType",
-		"housingMonthlyPayment", "creditRating", "consentSoftPull", "consentTerms", "consentEsign", "consentTcpa", "Check my rate"}
+		"housingMonthlyPayment", "creditRating", "Apply with a co-applicant (optional)", "consentSoftPull", "consentTerms", "consentEsign", "consentTcpa", "Check my rate"}
 	got := strings.Join(order, ",")
 	if !strings.Contains(got, strings.Join(want, ",")) {
 		t.Errorf("tab order:\n got %s\nwant %s", got, strings.Join(want, ","))
