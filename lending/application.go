@@ -44,6 +44,9 @@ type Application struct {
 
 	Lead   Lead
 	Review Review
+	// LenderOutcome is what the lender of the chosen offer decided (zero: not
+	// reported yet).
+	LenderOutcome LenderOutcome
 }
 
 // Lead is the application's lead at the platform. Zero times mean "not yet".
@@ -72,6 +75,9 @@ type LeadReport struct {
 	// AdverseActionNotice is the raw HTML notice; nil when the platform sent none.
 	AdverseActionNotice *string
 	SelectedProductID   string // "" when none
+	// LenderOutcome is the lender's decision on the selected product; nil when
+	// the platform reported none.
+	LenderOutcome *LenderOutcome
 }
 
 // Review is the officer-side status of the application (seeds 003/004) with the
@@ -139,6 +145,7 @@ const (
 	EventEmailFailed         = "email_failed"
 	EventEmailSkipped        = "email_skipped"
 	EventResumeLinkUsed      = "resume_link_used"
+	EventLenderOutcome       = "lender_outcome"
 )
 
 // MaxRejectedCallbackEventsPerHour is how many callback_rejected events one

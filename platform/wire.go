@@ -102,7 +102,28 @@ type Lead struct {
 	Products            []Product `json:"products"`
 	AdverseActionNotice *string   `json:"adverseActionNotice,omitempty"`
 	SelectedProductID   *string   `json:"selectedProductId,omitempty"`
-	UpdatedAt           time.Time `json:"updatedAt"`
+	// LenderOutcome is the portal's extension of seed 000's lead (issue 15): what
+	// the lender of the selected product decided after the borrower continued to
+	// it. Absent until the lender decides.
+	LenderOutcome *LenderOutcome `json:"lenderOutcome,omitempty"`
+	UpdatedAt     time.Time      `json:"updatedAt"`
+}
+
+// Lender outcome statuses on the wire.
+const (
+	LenderOutcomeApproved = "approved"
+	LenderOutcomeDeclined = "declined"
+	LenderOutcomeFunded   = "funded"
+)
+
+// LenderOutcome is the lender's decision on the selected product (an extension
+// of seed 000): approved, declined (with up to four reasons in the lender's
+// words) or funded, and when the lender decided.
+type LenderOutcome struct {
+	Status    string    `json:"status"`
+	ProductID string    `json:"productId"`
+	Reasons   []string  `json:"reasons,omitempty"`
+	DecidedAt time.Time `json:"decidedAt"`
 }
 
 // Product is one prequalified offer. Money is in dollars with cents; apr and

@@ -18,6 +18,7 @@ const (
 	LogCallbackAttempt = "callback_attempt" // one delivery attempt of a callback
 	LogCallbackSkipped = "callback_skipped" // a callback that was deliberately not sent
 	LogLenderVisit     = "lender_visit"     // a lenderOfferUrl was opened
+	LogLenderOutcome   = "lender_outcome"   // QA played the lender's decision on the selected offer
 	LogControls        = "controls"         // QA changed or reset the stage controls
 )
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -223,7 +224,8 @@ const applicationColumns = `id, correlation_id, partner_lead_id, is_test, create
 	lead_deadline_ms, last_callback_at_ms, submit_error, coalesce(adverse_action_notice, ''),
 	coalesce(selected_product_id, ''), selected_at_ms,
 	review_status, review_submitted_at_ms, review_decided_at_ms, notice_sent_at_ms,
-	review_reasons, review_other_text, review_decided_by, review_note, email_confirmed_at_ms, channel, coalesce(partner_id, '')`
+	review_reasons, review_other_text, review_decided_by, review_note, email_confirmed_at_ms, channel, coalesce(partner_id, ''),
+	lender_outcome, lender_outcome_product_id, lender_outcome_reasons, lender_outcome_at_ms`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -236,6 +238,8 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 		submitted, terminal, lastCallback, selected sql.NullInt64
 		reviewSubmitted, reviewDecided, noticeSent  sql.NullInt64
 		emailConfirmed                              sql.NullInt64
+		outcome, outcomeReasons                     string
+		outcomeAt                                   sql.NullInt64
 	)
 	err := row.Scan(&a.ID, &a.CorrelationID, &a.PartnerLeadID, &a.IsTest, &createdMS, &updatedMS,
 		&amount, &a.LoanPurpose, &a.FirstName, &a.LastName, &a.Email, &a.Phone, &dob, &a.SSNLast4,
@@ -245,7 +249,8 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 		&deadlineMS, &lastCallback, &a.Lead.SubmitError, &a.Lead.AdverseActionNotice,
 		&a.Lead.SelectedProductID, &selected,
 		&review, &reviewSubmitted, &reviewDecided, &noticeSent,
-		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note, &emailConfirmed, &a.Channel, &a.PartnerID)
+		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note, &emailConfirmed, &a.Channel, &a.PartnerID,
+		&outcome, &a.LenderOutcome.ProductID, &outcomeReasons, &outcomeAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}
@@ -262,6 +267,10 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 	a.Review.SubmittedAt, a.Review.DecidedAt, a.Review.NoticeSentAt = fromNullMS(reviewSubmitted), fromNullMS(reviewDecided), fromNullMS(noticeSent)
 	a.Review.Reasons = splitReasons(reasons)
 	a.EmailConfirmedAt = fromNullMS(emailConfirmed)
+	a.LenderOutcome.Status, a.LenderOutcome.At = lending.LenderOutcomeStatus(outcome), fromNullMS(outcomeAt)
+	if err := json.Unmarshal([]byte(outcomeReasons), &a.LenderOutcome.Reasons); err != nil {
+		return a, fmt.Errorf("lender outcome reasons: %w", err)
+	}
 	return a, nil
 }
 

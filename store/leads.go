@@ -357,6 +357,11 @@ func (s *Store) ApplyLeadUpdate(ctx context.Context, u LeadUpdate) (LeadUpdateRe
 				return err
 			}
 		}
+		if u.LenderOutcome != nil {
+			if err := s.applyLenderOutcome(ctx, tx, res.ApplicationID, *u.LenderOutcome, u.Source, now); err != nil {
+				return err
+			}
+		}
 		if u.Source == lending.SourceCallback {
 			if _, err := tx.ExecContext(ctx, `UPDATE applications SET last_callback_at_ms = ? WHERE id = ?`,
 				ms(now), res.ApplicationID); err != nil {

@@ -223,6 +223,14 @@ func statusWords(a lending.Application) string {
 	case lending.LeadTimedOut:
 		return "Lenders took too long to answer"
 	case lending.LeadProductSelected:
+		switch a.LenderOutcome.Status {
+		case lending.LenderApproved:
+			return "The lender approved your loan"
+		case lending.LenderDeclined:
+			return "The lender declined your loan application"
+		case lending.LenderFunded:
+			return "Your loan has been funded"
+		}
 		return "You chose an offer"
 	}
 	return "We're working on your request"
