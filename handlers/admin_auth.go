@@ -27,30 +27,61 @@ const (
 	ctxOfficerToken = "officerToken"
 )
 
-func (s *Server) setOfficerCookie(c echo.Context, token string) {
-	c.SetCookie(&http.Cookie{
-		Name:     officerCookie,
-		Value:    token,
-		Path:     "/admin",
-		MaxAge:   int(lending.OfficerSessionAbsolute / time.Second),
-		HttpOnly: true,
-		Secure:   s.cfg.Production,
-		SameSite: http.SameSiteLaxMode,
-	})
+// officerArea is where officers sign in.
+var officerArea = signInArea{cookie: officerCookie, path: "/admin"}
+
+// signInArea is a part of the site behind its own sign-in (officers' /admin,
+// partners' /developers): its cookie carries only the random session token,
+// scoped to the area's path.
+type signInArea struct{ cookie, path string }
+
+func (s *Server) setSessionCookie(c echo.Context, a signInArea, token string) {
+	c.SetCookie(&http.Cookie{Name: a.cookie, Value: token, Path: a.path,
+		MaxAge: int(lending.OfficerSessionAbsolute / time.Second), HttpOnly: true, Secure: s.cfg.Production,
+		SameSite: http.SameSiteLaxMode})
 }
 
-func (s *Server) clearOfficerCookie(c echo.Context) {
-	c.SetCookie(&http.Cookie{Name: officerCookie, Value: "", Path: "/admin", MaxAge: -1,
+func (s *Server) clearSessionCookie(c echo.Context, a signInArea) {
+	c.SetCookie(&http.Cookie{Name: a.cookie, Value: "", Path: a.path, MaxAge: -1,
 		HttpOnly: true, Secure: s.cfg.Production, SameSite: http.SameSiteLaxMode})
 }
 
-func officerToken(c echo.Context) string {
-	ck, err := c.Cookie(officerCookie)
+func sessionToken(c echo.Context, a signInArea) string {
+	ck, err := c.Cookie(a.cookie)
 	if err != nil {
 		return ""
 	}
 	return ck.Value
 }
+
+// toSignIn answers a request whose session lookup failed: no session or an
+// expired one sends the visitor to the area's sign-in page (which brings them
+// back to the page they asked for, when it was a plain GET), clearing a dead
+// cookie; any other failure is the error it is.
+func (s *Server) toSignIn(c echo.Context, a signInArea, token string, err error) error {
+	expired := errors.Is(err, store.ErrSessionExpired)
+	if !expired && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if token != "" {
+		s.clearSessionCookie(c, a)
+	}
+	back := a.path
+	if c.Request().Method == http.MethodGet && !isHTMX(c) {
+		back = c.Request().URL.RequestURI()
+	}
+	q := url.Values{"next": {safeNextIn(a.path, back)}}
+	if expired {
+		q.Set("expired", "1")
+	}
+	return redirect(c, a.path+"/signin?"+q.Encode())
+}
+
+func (s *Server) setOfficerCookie(c echo.Context, token string) {
+	s.setSessionCookie(c, officerArea, token)
+}
+func (s *Server) clearOfficerCookie(c echo.Context) { s.clearSessionCookie(c, officerArea) }
+func officerToken(c echo.Context) string            { return sessionToken(c, officerArea) }
 
 // currentOfficer is the officer requireOfficer found for this request.
 func currentOfficer(c echo.Context) lending.Officer {
@@ -95,22 +126,8 @@ func (s *Server) requireOfficer(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token := officerToken(c)
 		o, err := s.store.OfficerSession(c.Request().Context(), token)
-		switch {
-		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrSessionExpired):
-			if token != "" {
-				s.clearOfficerCookie(c)
-			}
-			back := "/admin"
-			if c.Request().Method == http.MethodGet && !isHTMX(c) {
-				back = c.Request().URL.RequestURI()
-			}
-			q := url.Values{"next": {safeNext(back)}}
-			if errors.Is(err, store.ErrSessionExpired) {
-				q.Set("expired", "1")
-			}
-			return redirect(c, "/admin/signin?"+q.Encode())
-		case err != nil:
-			return err
+		if err != nil {
+			return s.toSignIn(c, officerArea, token, err)
 		}
 		c.Set(ctxOfficer, o)
 		c.Set(ctxOfficerToken, token)

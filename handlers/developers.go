@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -29,24 +28,14 @@ const partnerCookie = "prequal_partner"
 // ctxPartner holds the signed-in partner.
 const ctxPartner = "partner"
 
+// partnerArea is where partners sign in.
+var partnerArea = signInArea{cookie: partnerCookie, path: "/developers"}
+
 func (s *Server) setPartnerCookie(c echo.Context, token string) {
-	c.SetCookie(&http.Cookie{Name: partnerCookie, Value: token, Path: "/developers",
-		MaxAge: int(lending.OfficerSessionAbsolute / time.Second), HttpOnly: true, Secure: s.cfg.Production,
-		SameSite: http.SameSiteLaxMode})
+	s.setSessionCookie(c, partnerArea, token)
 }
-
-func (s *Server) clearPartnerCookie(c echo.Context) {
-	c.SetCookie(&http.Cookie{Name: partnerCookie, Value: "", Path: "/developers", MaxAge: -1,
-		HttpOnly: true, Secure: s.cfg.Production, SameSite: http.SameSiteLaxMode})
-}
-
-func partnerToken(c echo.Context) string {
-	ck, err := c.Cookie(partnerCookie)
-	if err != nil {
-		return ""
-	}
-	return ck.Value
-}
+func (s *Server) clearPartnerCookie(c echo.Context) { s.clearSessionCookie(c, partnerArea) }
+func partnerToken(c echo.Context) string            { return sessionToken(c, partnerArea) }
 
 // currentPartner is the partner requirePartner found for this request.
 func currentPartner(c echo.Context) lending.Partner {
@@ -60,22 +49,8 @@ func (s *Server) requirePartner(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token := partnerToken(c)
 		p, err := s.store.PartnerSession(c.Request().Context(), token)
-		switch {
-		case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrSessionExpired):
-			if token != "" {
-				s.clearPartnerCookie(c)
-			}
-			back := "/developers"
-			if c.Request().Method == http.MethodGet {
-				back = c.Request().URL.RequestURI()
-			}
-			q := url.Values{"next": {safeNextIn("/developers", back)}}
-			if errors.Is(err, store.ErrSessionExpired) {
-				q.Set("expired", "1")
-			}
-			return redirect(c, "/developers/signin?"+q.Encode())
-		case err != nil:
-			return err
+		if err != nil {
+			return s.toSignIn(c, partnerArea, token, err)
 		}
 		c.Set(ctxPartner, p)
 		return next(c)

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Form field names: the lead payload's names (DESIGN.md, "Form field names").
+// Form field names: the lead payload's names (seed 000), which /qa/scenarios.json's forms use too.
 const (
 	FieldRequestedLoanAmount   = "requestedLoanAmount"
 	FieldLoanPurpose           = "loanPurpose"

@@ -9,7 +9,7 @@ import (
 	"prequal/lending"
 )
 
-// requiredScenarioIDs are the ids DESIGN.md promises QA.
+// requiredScenarioIDs are the ids the QA contract promises (README, "QA scenarios").
 var requiredScenarioIDs = []string{
 	"offers-all-ranges", "offers-lower-only", "no-offers-with-notice", "no-offers-without-notice", "timeout",
 	"slow-callback", "callback-retry", "polling-fallback", "duplicate-out-of-order-callbacks", "hostile-notice",

@@ -20,7 +20,7 @@ type argonParams struct {
 	KeyLen  uint32
 }
 
-// minimumPasswordParams is the floor DESIGN.md sets (OWASP's argon2id minimum:
+// minimumPasswordParams is the floor the project set itself (OWASP's argon2id minimum:
 // 19 MiB, 2 passes, 1 lane).
 var minimumPasswordParams = argonParams{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 

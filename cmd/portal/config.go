@@ -22,7 +22,7 @@ import (
 	"prequal/store"
 )
 
-// config is the portal's configuration: env variables (DESIGN.md), each also a
+// config is the portal's configuration: env variables (README, "Configuration"), each also a
 // flag of `portal serve`; flags win.
 type config struct {
 	Addr            string
