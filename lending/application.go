@@ -39,7 +39,8 @@ type Application struct {
 	// Email (zero: not confirmed).
 	EmailConfirmedAt time.Time
 	// CoApplicant is the person who applied with the borrower (SSN empty,
-	// SSNLast4 set); nil when none.
+	// SSNLast4 set); nil when none. store.Application and
+	// store.ApplicationForSession fill it; the list queries leave it nil.
 	CoApplicant *CoApplicant
 
 	Lead   Lead
