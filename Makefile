@@ -22,8 +22,16 @@ node_modules/.package-lock.json: package.json package-lock.json
 $(HTMX_DST): node_modules/.package-lock.json
 	cp $(HTMX_SRC) $(HTMX_DST)
 
+# Every text asset's gzip and brotli forms, written next to it at build time
+# and embedded with it (static.Assets serves the one a browser accepts).
+ASSETS      = $(sort $(filter %.css %.js %.svg %.json %.txt %.html,$(wildcard static/assets/*)) $(HTMX_DST))
+PRECOMPRESSED = $(foreach a,$(ASSETS),$(a).gz $(a).br)
+
+static/assets/%.gz static/assets/%.br: static/assets/%
+	$(GO) run ./cmd/precompress $<
+
 .PHONY: deps
-deps: node_modules/.package-lock.json $(HTMX_DST) ## install npm packages and copy htmx into static/
+deps: node_modules/.package-lock.json $(HTMX_DST) $(PRECOMPRESSED) ## install npm packages, copy htmx into static/, precompress the assets
 
 .PHONY: generate
 generate: ## regenerate templ code (commit the *_templ.go files)
@@ -62,16 +70,39 @@ browser: ## make sure Debian's chromium is there (installed under CI=true)
 		fi; \
 	fi
 
+.PHONY: wrk
+wrk: ## make sure Debian's wrk is there for make bench (installed when missing under CI=true)
+	@if ! command -v wrk >/dev/null 2>&1; then \
+		if [ "$${CI:-}" = "true" ]; then \
+			echo "installing wrk (CI)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "wrk is not installed: make bench needs it (apt-get install -y wrk); its harness test skips"; \
+		fi; \
+	fi
+
 .PHONY: test
-test: deps check-generated lint browser ## everything CI checks: unit, handler, store and browser tests, generated code, vet, fmt
+test: deps check-generated lint browser wrk ## everything CI checks: unit, handler, store and browser tests, generated code, vet, fmt
 	$(GO) test -race -count=1 -timeout 12m ./...
 
 .PHONY: test-browser
 test-browser: deps browser ## only the browser tests (headless chromium)
 	$(GO) test -count=1 -timeout 8m -run 'Browser' -v ./cmd/portal/
 
+# Lighthouse lives in its own npm project (lighthouse/), installed only for
+# make lighthouse: 146 packages no other target needs.
+LIGHTHOUSE_MODULES := lighthouse/node_modules/.package-lock.json
+
+$(LIGHTHOUSE_MODULES): lighthouse/package.json lighthouse/package-lock.json
+	cd lighthouse && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: lighthouse
+lighthouse: deps browser $(LIGHTHOUSE_MODULES) ## Lighthouse (mobile) on /apply and an offers page of a real portal: performance ≥ 98, the rest 100 (~2-3 min)
+	$(GO) test -tags lighthouse -count=1 -timeout 10m -run '^TestLighthouse$$' -v ./cmd/portal/
+
 .PHONY: bench
-bench: deps ## benchmarks: the portal under load next to bare Echo (writes BENCHMARKS.md, ~3 min), then the Go benchmarks
+bench: deps wrk ## benchmarks: the portal under wrk load next to bare Echo (writes BENCHMARKS.md, ~4 min), then the Go benchmarks
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
 	$(GO) run ./cmd/bench
 	$(GO) test -run '^$$' -bench . -benchtime 2s -timeout 5m ./api/ ./handlers/ ./store/
 

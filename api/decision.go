@@ -94,25 +94,25 @@ func newDecisionResponse(a decision.Applicant, d decision.Decision) decisionResp
 // decision is POST /api/v1/decision: the full decision, billed.
 func (a *API) decision(c echo.Context) error {
 	if PrincipalOf(c).Demo {
-		return c.JSON(http.StatusOK, a.demo.decision)
+		return writeJSON(c, http.StatusOK, a.demo.decision)
 	}
 	app, d, ok, err := a.evaluate(c)
 	if !ok || err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newDecisionResponse(app, d))
+	return writeJSON(c, http.StatusOK, newDecisionResponse(app, d))
 }
 
 // score is POST /api/v1/score: the score and factors, billed.
 func (a *API) score(c echo.Context) error {
 	if PrincipalOf(c).Demo {
-		return c.JSON(http.StatusOK, a.demo.score)
+		return writeJSON(c, http.StatusOK, a.demo.score)
 	}
 	_, d, ok, err := a.evaluate(c)
 	if !ok || err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, scoreResponse{Success: true, Result: d})
+	return writeJSON(c, http.StatusOK, scoreResponse{Success: true, Result: d})
 }
 
 // evaluate reads and validates the applicant, decides, and records the billed

@@ -218,7 +218,7 @@ func writeProblemJSON(c echo.Context, p *Problem) error {
 	for _, f := range p.Fields {
 		doc.Errors = append(doc.Errors, problemField(f))
 	}
-	return writeJSON(c, p.Status, "application/problem+json", doc)
+	return writeTypedJSON(c, p.Status, "application/problem+json", doc)
 }
 
 // seed002Error is seed 002's error body: a text, or zod's flattened errors.
@@ -272,13 +272,13 @@ func writeJSONAPI(c echo.Context, p *Problem) error {
 	if len(errs) == 0 {
 		errs = append(errs, jsonAPIError{ID: id, Status: status, Code: p.Type, Title: p.Title, Detail: p.Detail})
 	}
-	return writeJSON(c, p.Status, JSONAPIMediaType, struct {
+	return writeTypedJSON(c, p.Status, JSONAPIMediaType, struct {
 		Errors []jsonAPIError `json:"errors"`
 	}{errs})
 }
 
-// writeJSON answers v as JSON with contentType.
-func writeJSON(c echo.Context, status int, contentType string, v any) error {
+// writeTypedJSON answers v as JSON with contentType.
+func writeTypedJSON(c echo.Context, status int, contentType string, v any) error {
 	c.Response().Header().Set(echo.HeaderContentType, contentType)
 	c.Response().WriteHeader(status)
 	return c.Echo().JSONSerializer.Serialize(c, v, "")

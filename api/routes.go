@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"prequal/lending"
@@ -17,7 +19,9 @@ import (
 // the scope, then for mutating routes Idempotency-Key handling. Every route is
 // documented in openapi.json; a test holds the two together.
 func (a *API) Mount(g *echo.Group) {
-	g.GET("/openapi.json", a.serveOpenAPI)
+	// GET routes answer HEAD too, as the portal's do (handlers/routes.go).
+	get := []string{http.MethodGet, http.MethodHead}
+	g.Match(get, "/openapi.json", a.serveOpenAPI)
 
 	// Credit Decision API (seed 002): the decision scope, the demo key outside
 	// production, the seed's own rate limit, its error shape (errorShapes).
@@ -26,7 +30,7 @@ func (a *API) Mount(g *echo.Group) {
 	decision := []echo.MiddlewareFunc{a.partnerKey(demoKeyAllowed), a.rateLimit(rateDecision), requireScope(lending.ScopeDecision)}
 	g.POST("/v1/decision", a.decision, decision...)
 	g.POST("/v1/score", a.score, decision...)
-	g.GET("/v1/usage", a.usageStats, decision...)
+	g.Match(get, "/v1/usage", a.usageStats, decision...)
 }
 
 // errorShapes says which error shape answers under which path (the longest

@@ -94,6 +94,13 @@ func officerContext(c echo.Context) store.OfficerContext {
 	return store.OfficerContext{Officer: currentOfficer(c), IP: c.RealIP(), UserAgent: c.Request().UserAgent()}
 }
 
+// officerSignInPage is the frame of the officer sign-in page.
+func (s *Server) officerSignInPage() views.Page {
+	p := s.page("Officer sign-in")
+	p.Description = views.AdminDescription
+	return p
+}
+
 func (s *Server) adminPage(c echo.Context, title string) views.AdminPage {
 	return views.NewAdminPage(s.cfg.Site, title, currentOfficer(c))
 }
@@ -153,7 +160,7 @@ func (s *Server) adminSignInForm(c echo.Context) error {
 	if _, err := s.store.OfficerSession(c.Request().Context(), officerToken(c)); err == nil {
 		return redirect(c, next)
 	}
-	v := views.SignInView{Page: s.page("Officer sign-in"), Next: next}
+	v := views.SignInView{Page: s.officerSignInPage(), Next: next}
 	switch {
 	case c.QueryParam("expired") == "1":
 		v.Error = "Your session ended. Please sign in again."
@@ -173,7 +180,7 @@ func (s *Server) adminSignIn(c echo.Context) error {
 	o, err := s.store.SignIn(ctx, store.SignInAttempt{Email: email, Password: c.FormValue("password"),
 		IP: c.RealIP(), UserAgent: c.Request().UserAgent()})
 	logAttrs := []slog.Attr{slog.String("email", lending.NormalizeOfficerEmail(email)), slog.String("ip", c.RealIP())}
-	v := views.SignInView{Page: s.page("Officer sign-in"), Email: email, Next: next}
+	v := views.SignInView{Page: s.officerSignInPage(), Email: email, Next: next}
 	var throttled *store.ThrottledError
 	switch {
 	case errors.As(err, &throttled):

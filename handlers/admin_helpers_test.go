@@ -37,10 +37,10 @@ func (c *fakeClock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func newAdminPortal(t testing.TB) *adminPortal {
+func newAdminPortal(t testing.TB, opts ...func(*Config)) *adminPortal {
 	t.Helper()
 	clock := &fakeClock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-	p := newTestPortal(t, func(c *Config) { c.Now = clock.now })
+	p := newTestPortal(t, append([]func(*Config){func(c *Config) { c.Now = clock.now }}, opts...)...)
 	p.store.SetClock(clock.now)
 	return &adminPortal{testPortal: p, clock: clock}
 }

@@ -27,8 +27,10 @@ const (
 )
 
 // routeAccess classifies every route of the route table. A route added to
-// routes.go without a line here fails TestEveryRouteIsClassified.
-var routeAccess = map[string]access{
+// routes.go without a line here fails TestEveryRouteIsClassified. Each GET
+// route's HEAD is classified like it (withHEAD), so a GET route without HEAD
+// fails it too.
+var routeAccess = withHEAD(map[string]access{
 	"GET /":                        accessPublic,
 	"GET /apply":                   accessPublic,
 	"POST /apply":                  accessPublic,
@@ -91,6 +93,17 @@ var routeAccess = map[string]access{
 	"POST /developers/keys":                           accessPartner,
 	"POST /developers/keys/:id/rotate":                accessPartner,
 	"POST /developers/keys/:id/revoke":                accessPartner,
+})
+
+// withHEAD adds "HEAD path" for every "GET path", with the same access: HEAD
+// runs the same handler and middleware (routes.go registers them together).
+func withHEAD(m map[string]access) map[string]access {
+	for key, a := range m {
+		if path, ok := strings.CutPrefix(key, "GET "); ok {
+			m["HEAD "+path] = a
+		}
+	}
+	return m
 }
 
 // routeKeys lists the routes an Echo app registered, as "METHOD /path".

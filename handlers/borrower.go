@@ -38,7 +38,9 @@ func (s *Server) home(c echo.Context) error {
 			return err
 		}
 	}
-	return render(c, http.StatusOK, views.Home(views.HomeView{Page: s.page("Check your personal loan rate"), Applications: apps}))
+	page := s.page("Check your personal loan rate")
+	page.Description = "See prequalified personal loan rates from several lenders in a few minutes, without affecting your credit score, and come back to your earlier rate checks."
+	return render(c, http.StatusOK, views.Home(views.HomeView{Page: page, Applications: apps}))
 }
 
 func (s *Server) applyView(form lending.ApplicationForm, errs lending.FieldErrors) views.ApplyForm {
@@ -46,8 +48,10 @@ func (s *Server) applyView(form lending.ApplicationForm, errs lending.FieldError
 	if !keyPattern.MatchString(key) {
 		key = store.NewID()
 	}
+	page := s.page("Check your rate")
+	page.Description = "Tell us about yourself and the loan you need to see prequalified rates from our lenders. Checking your rate does not affect your credit score."
 	return views.ApplyForm{
-		Page:           s.page("Check your rate"),
+		Page:           page,
 		Form:           form,
 		Errors:         errs,
 		IdempotencyKey: key,

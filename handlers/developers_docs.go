@@ -276,5 +276,6 @@ func (s *Server) developersDocs(c echo.Context) error {
 		c.Set(ctxPartner, p)
 	}
 	v.DeveloperPage = s.developerPage(c, "API reference")
+	v.DeveloperPage.Description = views.APIReferenceDescription
 	return render(c, http.StatusOK, views.DevelopersDocs(v))
 }

@@ -44,7 +44,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		slog.Int("status", code), slog.String("error", err.Error()))
 
 	path := c.Request().URL.Path
-	if strings.HasPrefix(path, "/callbacks/") || c.Request().Method == http.MethodHead {
+	if strings.HasPrefix(path, "/callbacks/") {
 		_ = c.NoContent(code)
 		return
 	}

@@ -12,6 +12,10 @@ import (
 	"prequal/correlation"
 )
 
+// canonicalCorrelationID is correlation.Header as Header.Set stores it
+// ("X-Correlation-Id"), computed once rather than per response.
+var canonicalCorrelationID = http.CanonicalHeaderKey(correlation.Header)
+
 // requestLog gives each request a correlation id (the caller's when it is sane)
 // and logs one line per request: never the query string, a cookie or a body.
 func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
@@ -22,7 +26,7 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			id = correlation.New()
 		}
 		c.SetRequest(req.WithContext(correlation.NewContext(req.Context(), id)))
-		c.Response().Header().Set(correlation.Header, id)
+		c.Response().Header()[canonicalCorrelationID] = []string{id}
 		start := time.Now()
 		err := next(c)
 		if err != nil {

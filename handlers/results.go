@@ -20,8 +20,10 @@ const statusStopPolling = 286
 // nextAction names, with the offers or the notice that screen needs.
 func (s *Server) applicationView(c echo.Context, app lending.Application) (views.ApplicationView, error) {
 	journey, next := app.Journey()
+	page := s.page("Your application")
+	page.Description = "Where your personal loan rate check stands, and your prequalified offers grouped by amount and sorted by APR, monthly payment or term."
 	v := views.ApplicationView{
-		Page:    s.page("Your application"),
+		Page:    page,
 		App:     app,
 		Journey: journey,
 		Next:    next,
@@ -84,11 +86,8 @@ func (s *Server) applicationStatus(c echo.Context) error {
 	}
 	_, next := app.Journey()
 	if next.Polling() {
-		v, err := s.applicationView(c, app)
-		if err != nil {
-			return err
-		}
-		return render(c, http.StatusOK, views.StatusPoll(v))
+		poll := lending.PollInterval(s.now().Sub(app.WaitingSince()))
+		return render(c, http.StatusOK, views.StatusPoll(views.NewPollView(app, next, poll)))
 	}
 	if seen := c.QueryParam("seen"); seen != "" && seen == string(app.Lead.Status) {
 		return c.NoContent(http.StatusNoContent) // the page already shows this outcome

@@ -19,25 +19,28 @@ func (s *Server) routes(e *echo.Echo) {
 		limitBodies(
 			bodyRule{prefix: "/callbacks/platform/", limit: platform.MaxCallbackBytes},
 			bodyRule{prefix: "/api/", limit: api.MaxBodyBytes},
-		))
+		),
+		compress)
 
-	e.GET("/static/*", echo.WrapHandler(s.cfg.Static))
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metrics, s.metricsAccess)
+	// Every GET route answers HEAD too (get): uptime monitors and link checkers
+	// send HEAD, and net/http sends the headers GET would without the body.
+	get(e, "/static/*", echo.WrapHandler(s.cfg.Static))
+	get(e, "/healthz", s.healthz)
+	get(e, "/readyz", s.readyz)
+	get(e, "/metrics", s.metrics, s.metricsAccess)
 
 	// borrowers
-	e.GET("/", s.home)
-	e.GET("/apply", s.applyForm)
+	get(e, "/", s.home)
+	get(e, "/apply", s.applyForm)
 	e.POST("/apply", s.applySubmit)
 	e.POST("/apply/validate", s.applyValidate)
-	e.GET("/applications/:id", s.applicationPage)
-	e.GET("/applications/:id/status", s.applicationStatus)
+	get(e, "/applications/:id", s.applicationPage)
+	get(e, "/applications/:id/status", s.applicationStatus)
 	e.POST("/applications/:id/offers/:productId/select", s.selectOffer)
 	e.POST("/applications/:id/retry", s.retryApplication)
-	e.GET("/resume", s.resumeForm)
+	get(e, "/resume", s.resumeForm)
 	e.POST("/resume", s.resumeRequest)
-	e.GET("/resume/:token", s.resumeOpen)
+	get(e, "/resume/:token", s.resumeOpen)
 	e.POST("/resume/:token", s.resumeRedeem)
 
 	// platform
@@ -53,15 +56,15 @@ func (s *Server) routes(e *echo.Echo) {
 	// developers: partners' self-service. Registration, sign-in and the API
 	// reference are open; the dashboard and keys need a live partner session
 	// (anonymous → sign-in page).
-	e.GET("/register", s.developersRegisterRedirect) // seed 002: "Register at /register"
-	e.GET("/developers/register", s.developersRegisterForm)
+	get(e, "/register", s.developersRegisterRedirect) // seed 002: "Register at /register"
+	get(e, "/developers/register", s.developersRegisterForm)
 	e.POST("/developers/register", s.developersRegister)
-	e.GET("/developers/signin", s.developersSignInForm)
+	get(e, "/developers/signin", s.developersSignInForm)
 	e.POST("/developers/signin", s.developersSignIn)
 	e.POST("/developers/signout", s.developersSignOut)
-	e.GET("/developers/docs", s.developersDocs)
+	get(e, "/developers/docs", s.developersDocs)
 	dev := e.Group("/developers", s.requirePartner)
-	dev.GET("", s.developersDashboard)
+	get(dev, "", s.developersDashboard)
 	dev.POST("/keys", s.developersCreateKey)
 	dev.POST("/keys/:id/rotate", s.developersRotateKey)
 	dev.POST("/keys/:id/revoke", s.developersRevokeKey)
@@ -69,46 +72,46 @@ func (s *Server) routes(e *echo.Echo) {
 	// QA (stage only: in production these routes do not exist)
 	if !s.cfg.Production {
 		s.mountSandbox(e)
-		e.GET("/qa", s.qaPage)
-		e.GET("/qa/scenarios.json", s.qaScenariosJSON)
+		get(e, "/qa", s.qaPage)
+		get(e, "/qa/scenarios.json", s.qaScenariosJSON)
 		e.POST("/qa/controls", s.qaSetControls)
 		e.POST("/qa/controls/reset", s.qaResetControls)
-		e.GET("/qa/applications/:id", s.qaApplication)
-		e.GET("/qa/mail", s.qaMailPage)
-		e.GET("/qa/mail.json", s.qaMailList)
+		get(e, "/qa/applications/:id", s.qaApplication)
+		get(e, "/qa/mail", s.qaMailPage)
+		get(e, "/qa/mail.json", s.qaMailList)
 		e.POST("/qa/mail/controls", s.qaMailControls)
-		e.GET("/qa/mail/:id", s.qaMailMessage)
-		e.GET("/qa/mail/:id/html", s.qaMailHTML)
+		get(e, "/qa/mail/:id", s.qaMailMessage)
+		get(e, "/qa/mail/:id/html", s.qaMailHTML)
 	}
 
 	// admin: loan officers. Sign-in is open; everything else needs a live officer
 	// session (anonymous → sign-in page), and a role that allows it (else 403).
-	e.GET("/admin/signin", s.adminSignInForm)
+	get(e, "/admin/signin", s.adminSignInForm)
 	e.POST("/admin/signin", s.adminSignIn)
 	e.POST("/admin/signout", s.adminSignOut)
 	admin := e.Group("/admin", s.requireOfficer, requirePermission(lending.PermViewApplications))
 	act := requirePermission(lending.PermActOnApplications)
-	admin.GET("", s.adminDashboard)
-	admin.GET("/applications", s.adminPipeline)
-	admin.GET("/applications.csv", s.adminPipelineCSV)
-	admin.GET("/applications/:id", s.adminApplication)
+	get(admin, "", s.adminDashboard)
+	get(admin, "/applications", s.adminPipeline)
+	get(admin, "/applications.csv", s.adminPipelineCSV)
+	get(admin, "/applications/:id", s.adminApplication)
 	admin.POST("/applications/:id/reveal", s.adminReveal, requirePermission(lending.PermRevealPII))
 	admin.POST("/applications/:id/actions/:action", s.adminAction, act)
 	admin.POST("/applications/:id/approve", s.adminApprove, act)
 	admin.POST("/applications/:id/deny", s.adminDeny, act)
-	admin.GET("/review", s.adminReviewQueue)
-	admin.GET("/officers", s.adminOfficers, requirePermission(lending.PermManageOfficers))
+	get(admin, "/review", s.adminReviewQueue)
+	get(admin, "/officers", s.adminOfficers, requirePermission(lending.PermManageOfficers))
 	admin.POST("/officers", s.adminCreateOfficer, requirePermission(lending.PermManageOfficers))
 
 	// admin: partners (approve, suspend, reinstate), their API keys and usage.
 	// Admins only: keys are billing credentials, so the admin-only permission
 	// guards them; only here can a key get the operator scope.
 	manageKeys := requirePermission(lending.PermManageOfficers)
-	admin.GET("/api-keys", s.adminAPIKeys, manageKeys)
+	get(admin, "/api-keys", s.adminAPIKeys, manageKeys)
 	admin.POST("/api-keys", s.adminCreateAPIKey, manageKeys)
 	admin.POST("/api-keys/:id/rotate", s.adminRotateAPIKey, manageKeys)
 	admin.POST("/api-keys/:id/revoke", s.adminRevokeAPIKey, manageKeys)
-	admin.GET("/partners", s.adminPartners, manageKeys)
+	get(admin, "/partners", s.adminPartners, manageKeys)
 	admin.POST("/partners/:id/:action", s.adminPartnerAction, manageKeys)
 }
 
@@ -118,4 +121,14 @@ func (s *Server) mountSandbox(e *echo.Echo) {
 	if s.cfg.Sandbox != nil {
 		e.Any(sandboxRoute, echo.WrapHandler(http.StripPrefix("/sandbox", s.cfg.Sandbox)))
 	}
+}
+
+// router is what routes are added to: the Echo app or one of its groups.
+type router interface {
+	Match(methods []string, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) []*echo.Route
+}
+
+// get registers h for GET and HEAD.
+func get(r router, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	r.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
 }

@@ -61,6 +61,48 @@ func TestApplicationProgressForSessionMatchesTheWholeApplication(t *testing.T) {
 	}
 }
 
+// Polls read together in one batch each get their own application, only for
+// its own session: many at once, with repeats, wrong sessions and unknown ids.
+func TestApplicationProgressForSessionInBatches(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	const apps = 40
+	ids := make([]string, apps)
+	for i := range apps {
+		app, _, err := s.CreateApplication(ctx, newApp(fmt.Sprint("sess-b", i), NewID(), testApplicant(fmt.Sprintf("b%d@example.com", i), fmt.Sprintf("1234560%02d", i))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = app.ID
+		admSet(t, s, app.ID, "lead_attempt = ?", i+1) // each row tells which it is
+	}
+	var wg sync.WaitGroup
+	for g := range 300 {
+		wg.Go(func() {
+			i := g % apps
+			switch g % 3 {
+			case 0, 1: // the right session (often the same application twice in a batch)
+				app, err := s.ApplicationProgressForSession(ctx, ids[i], fmt.Sprint("sess-b", i))
+				if err != nil || app.ID != ids[i] || app.Lead.Attempt != i+1 {
+					t.Errorf("poll %d: %+v, %v", g, app.Lead, err)
+				}
+			case 2: // another borrower's session, or an id that does not exist
+				_, err := s.ApplicationProgressForSession(ctx, ids[i], fmt.Sprint("sess-b", (i+1)%apps))
+				_, err2 := s.ApplicationProgressForSession(ctx, NewID(), fmt.Sprint("sess-b", i))
+				if !errors.Is(err, ErrNotFound) || !errors.Is(err2, ErrNotFound) {
+					t.Errorf("poll %d: another session %v, unknown id %v; want ErrNotFound", g, err, err2)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	s.Close()
+	if _, err := s.ApplicationProgressForSession(ctx, ids[0], "sess-b0"); !errors.Is(err, ErrClosed) {
+		t.Errorf("after Close: %v, want ErrClosed", err)
+	}
+}
+
 func TestClaimSubmitJobsClaimsUpToTheLimitOnce(t *testing.T) {
 	s, _ := openTestStore(t)
 	ctx := context.Background()

@@ -55,8 +55,11 @@ type Store struct {
 	committerDone chan struct{}
 	// checkpointerDone closes when the background checkpointer has stopped.
 	checkpointerDone chan struct{}
-	closeOnce        sync.Once
-	closeErr         error
+	// progressReqs hands the polls' reads to the progress readers (progress.go).
+	progressReqs chan *progressReq
+	progressDone sync.WaitGroup
+	closeOnce    sync.Once
+	closeErr     error
 }
 
 // Open opens (creating if needed) the SQLite database at path. dataKey is the
@@ -117,9 +120,14 @@ func Open(ctx context.Context, path string, dataKey []byte) (*Store, error) {
 	s := &Store{w: w, r: r, ckpt: ckpt, sealer: sealer, now: time.Now, reads: newStmtCache(r),
 		writerStmts: map[string]*sql.Stmt{}, unpreparable: map[string]bool{},
 		writes: make(chan *writeReq), closing: make(chan struct{}),
-		committerDone: make(chan struct{}), checkpointerDone: make(chan struct{})}
+		committerDone: make(chan struct{}), checkpointerDone: make(chan struct{}),
+		progressReqs: make(chan *progressReq)}
 	go s.commitLoop()
 	go s.checkpointLoop()
+	for range progressReaders {
+		s.progressDone.Add(1)
+		go s.progressReader()
+	}
 	return s, nil
 }
 
@@ -156,6 +164,7 @@ func (s *Store) Close() error {
 		close(s.closing)
 		<-s.committerDone
 		<-s.checkpointerDone
+		s.progressDone.Wait()
 		s.closeErr = errors.Join(s.reads.close(), s.closeWriterStmts(), s.r.Close(), s.ckpt.Close(), s.w.Close())
 	})
 	return s.closeErr

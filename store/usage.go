@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -47,11 +48,20 @@ func (s *Store) RecordAPICalls(ctx context.Context, keyIDs []string) error {
 		}
 		counts[id]++
 	}
+	args := make([]any, 0, 3*len(order))
+	for _, id := range order {
+		args = append(args, id, month, counts[id])
+	}
 	err := s.inTxLogged(ctx, func(tx *sql.Tx) error {
-		for _, id := range order {
-			if _, err := s.txExec(ctx, tx, recordAPICallsSQL, id, month, counts[id]); err != nil {
+		// One statement per power-of-two run of keys (45 keys: 32, 8, 4 and 1
+		// rows): a statement's fixed cost was most of an upsert's, and a few
+		// shapes keep the prepared statements few.
+		for rest := args; len(rest) > 0; {
+			n := recordAPICallsChunk(len(rest) / 3)
+			if _, err := s.txExec(ctx, tx, recordAPICallsSQL[n], rest[:3*n]...); err != nil {
 				return err
 			}
+			rest = rest[3*n:]
 		}
 		return nil
 	})
@@ -61,8 +71,29 @@ func (s *Store) RecordAPICalls(ctx context.Context, keyIDs []string) error {
 	return nil
 }
 
-const recordAPICallsSQL = `INSERT INTO api_usage (key_id, month, calls) VALUES (?,?,?)
-	ON CONFLICT (key_id, month) DO UPDATE SET calls = api_usage.calls + excluded.calls`
+// recordAPICallsSQL[n] adds calls for n distinct keys (n a power of two up to
+// maxUsageRows); a key appears at most once per statement, as PostgreSQL's ON
+// CONFLICT DO UPDATE requires.
+var recordAPICallsSQL = func() map[int]string {
+	m := map[int]string{}
+	for n := 1; n <= maxUsageRows; n *= 2 {
+		m[n] = `INSERT INTO api_usage (key_id, month, calls) VALUES (?,?,?)` + strings.Repeat(`,(?,?,?)`, n-1) +
+			` ON CONFLICT (key_id, month) DO UPDATE SET calls = api_usage.calls + excluded.calls`
+	}
+	return m
+}()
+
+// maxUsageRows bounds the rows of one usage statement.
+const maxUsageRows = 64
+
+// recordAPICallsChunk is the largest statement size for keys keys.
+func recordAPICallsChunk(keys int) int {
+	n := maxUsageRows
+	for n > keys {
+		n /= 2
+	}
+	return n
+}
 
 // APIKeyUsage returns key id's billed calls in total and in the store clock's
 // current UTC month. A key without calls has zero usage.

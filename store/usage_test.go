@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -129,5 +130,69 @@ func TestUsageRecorderReportsCommitFailure(t *testing.T) {
 	}
 	if err := r.Record(context.Background(), k.ID); err != nil {
 		t.Errorf("a failed batch must not poison the next one: %v", err)
+	}
+}
+
+// BenchmarkRecordAPICalls commits one batch of billed calls spread over many
+// keys, as the Decision API's group commit does under load (many partners).
+func BenchmarkRecordAPICalls(b *testing.B) {
+	for _, keys := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("%d-keys", keys), func(b *testing.B) {
+			s, _ := openTestStore(b)
+			ctx := context.Background()
+			ids := make([]string, keys)
+			for i := range ids {
+				k, _, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: fmt.Sprintf("tenant-%d", i)}, AuditEntry{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ids[i] = k.ID
+			}
+			batch := make([]string, 64)
+			for i := range batch {
+				batch[i] = ids[i%keys]
+			}
+			for b.Loop() {
+				if err := s.RecordAPICalls(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/call")
+		})
+	}
+}
+
+// A batch over many keys is written in several statements of a few shapes;
+// every key gets exactly its calls.
+func TestRecordAPICallsOverManyKeys(t *testing.T) {
+	s, _ := openTestStore(t)
+	ctx := context.Background()
+	var batch []string
+	want := map[string]int64{}
+	for i := range 45 + maxUsageRows { // more keys than one statement takes, not a power of two
+		k, _, err := s.CreateAPIKey(ctx, NewAPIKey{PartnerID: fmt.Sprintf("t%d", i)}, AuditEntry{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range i%3 + 1 {
+			batch = append(batch, k.ID)
+			want[k.ID]++
+		}
+	}
+	for range 2 {
+		if err := s.RecordAPICalls(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, n := range want {
+		u, err := s.APIKeyUsage(ctx, id)
+		if err != nil || u.Calls != 2*n || u.CallsThisMonth != 2*n {
+			t.Errorf("key %s: %+v %v, want %d calls", id, u, err, 2*n)
+		}
+	}
+	for keys, want := range map[int]int{1: 1, 2: 2, 3: 2, 45: 32, 64: 64, 200: 64} {
+		if got := recordAPICallsChunk(keys); got != want {
+			t.Errorf("recordAPICallsChunk(%d) = %d, want %d", keys, got, want)
+		}
 	}
 }

@@ -17,6 +17,12 @@ type AdminPage struct {
 	Officer lending.Officer
 }
 
+// withHTMX is p with the htmx script (the pages with hx- attributes).
+func (p AdminPage) withHTMX() AdminPage {
+	p.Page = p.Page.withHTMX()
+	return p
+}
+
 // NewAdminPage builds the frame of an admin page for the signed-in officer; the
 // API keys and Officers entries appear only for roles that manage officers.
 func NewAdminPage(site Site, title string, o lending.Officer) AdminPage {
@@ -29,8 +35,11 @@ func NewAdminPage(site Site, title string, o lending.Officer) AdminPage {
 		nav = append(nav, NavLink{Href: "/admin/partners", Label: "Partners"}, NavLink{Href: "/admin/api-keys", Label: "API keys"},
 			NavLink{Href: "/admin/officers", Label: "Officers"})
 	}
-	return AdminPage{Page: Page{Site: site, Title: title, Nav: nav}, Officer: o}
+	return AdminPage{Page: Page{Site: site, Title: title, Description: AdminDescription, Nav: nav}, Officer: o}
 }
+
+// AdminDescription describes the loan officers' pages (/admin).
+const AdminDescription = "The loan officers' back office of the Prequal Portal: applications and their offers, the review queue, partners and their API keys."
 
 // SignInView is the officer sign-in page.
 type SignInView struct {

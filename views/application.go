@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"prequal/lending"
@@ -33,54 +34,57 @@ type ApplicationView struct {
 	QALink   bool           // stage: link to the QA view of this application
 }
 
-// progressStep is one line of the "checking rates" progress list.
-type progressStep struct {
-	Label string
-	State string // done, current, todo
+// page is v's frame: with htmx while the screen polls for news (checking
+// rates, in review, timed out), without it once the outcome is shown.
+func (v ApplicationView) page() Page {
+	switch v.Next {
+	case lending.ActionWaitForOffers, lending.ActionWaitForReview, lending.ActionRetry:
+		return v.Page.withHTMX()
+	}
+	return v.Page
 }
 
-// progressSteps names the steps of checking rates with the current one marked.
-// Once the platform has the lead, lenders are being contacted, whether or not the
-// platform reports its in_progress step.
-func progressSteps(lead lending.Lead) []progressStep {
-	labels := []string{"Application received", "Contacting lenders", "Finding your offers"}
-	current := 0
+// PollView is the "checking rates" fragment's model: only what it shows, and
+// no borrower data. htmx fetches the fragment every few seconds from every
+// waiting borrower's page, so it is kept small and cheap to render.
+type PollView struct {
+	ID     string // the application
+	Status lending.LeadStatus
+	Review bool          // waiting for an officer's review rather than for lenders
+	Step   int           // the current one of progressLabels
+	Poll   time.Duration // when htmx asks again
+}
+
+// NewPollView is the fragment of app, whose next action is next, polled again after poll.
+func NewPollView(app lending.Application, next lending.NextAction, poll time.Duration) PollView {
+	return PollView{ID: app.ID, Status: app.Lead.Status, Review: next == lending.ActionWaitForReview,
+		Step: progressStep(app.Lead), Poll: poll}
+}
+
+// PollView is the page's checking-rates fragment.
+func (v ApplicationView) PollView() PollView { return NewPollView(v.App, v.Next, v.Poll) }
+
+// progressLabels name the steps of checking rates.
+var progressLabels = [...]string{"Application received", "Contacting lenders", "Finding your offers"}
+
+// progressStep is the index of the current step. Once the platform has the
+// lead, lenders are being contacted, whether or not the platform reports its
+// in_progress step.
+func progressStep(lead lending.Lead) int {
 	switch {
 	case lead.Status == lending.LeadFindingProducts:
-		current = 2
+		return 2
 	case lead.Status == lending.LeadInProgress || lead.UUID != "":
-		current = 1
+		return 1
 	}
-	steps := make([]progressStep, len(labels))
-	for i, l := range labels {
-		state := "todo"
-		switch {
-		case i < current:
-			state = "done"
-		case i == current:
-			state = "current"
-		}
-		steps[i] = progressStep{Label: l, State: state}
-	}
-	return steps
+	return 0
 }
 
-func stepAria(state string) string {
-	if state == "current" {
-		return "step"
-	}
-	return "false"
+func (p PollView) trigger() string {
+	return "load delay:" + strconv.FormatInt(p.Poll.Milliseconds(), 10) + "ms"
 }
 
-func stepSuffix(state string) string {
-	switch state {
-	case "done":
-		return " (done)"
-	case "current":
-		return " (in progress)"
-	}
-	return ""
-}
+func (p PollView) statusURL() string { return statusURL(p.ID) }
 
 // statusLabel is the borrower-facing wording of where an application stands.
 func statusLabel(a lending.Application) string {
@@ -106,9 +110,7 @@ func statusLabel(a lending.Application) string {
 	return string(a.Lead.Status)
 }
 
-func (v ApplicationView) pollTrigger() string {
-	return fmt.Sprintf("load delay:%dms", v.Poll.Milliseconds())
-}
+func statusURL(id string) string { return "/applications/" + id + "/status" }
 
 // coApplicantURL is a new application with the co-applicant section open and
 // this application's details prefilled (never the SSN).
@@ -116,7 +118,47 @@ func (v ApplicationView) coApplicantURL() string {
 	return "/apply?coApplicant=yes&from=" + url.QueryEscape(v.App.ID)
 }
 
-func (v ApplicationView) statusURL() string { return "/applications/" + v.App.ID + "/status" }
+// statusWords is the page's status line in the borrower's words.
+func (v ApplicationView) statusWords() string {
+	return statusWords(v.App.Lead.Status, v.Next == lending.ActionWaitForReview, v.App.LenderOutcome.Status)
+}
+
+// statusWords is the fragment's status line in the borrower's words.
+func (p PollView) statusWords() string { return statusWords(p.Status, p.Review, "") }
+
+// statusWords is where the request stands, in the borrower's words: the lead
+// status, whether officers hold it for review, and the lender's decision on the
+// chosen offer.
+func statusWords(status lending.LeadStatus, inReview bool, outcome lending.LenderOutcomeStatus) string {
+	if inReview {
+		return "Our team is reviewing your application"
+	}
+	switch status {
+	case lending.LeadCreated:
+		return "We've received your request"
+	case lending.LeadInProgress:
+		return "We're contacting lenders"
+	case lending.LeadFindingProducts:
+		return "We're finding your offers"
+	case lending.LeadOffersFound:
+		return "Your offers are ready"
+	case lending.LeadNoOffers:
+		return "No lender could make you an offer this time"
+	case lending.LeadTimedOut:
+		return "Lenders took too long to answer"
+	case lending.LeadProductSelected:
+		switch outcome {
+		case lending.LenderApproved:
+			return "The lender approved your loan"
+		case lending.LenderDeclined:
+			return "The lender declined your loan application"
+		case lending.LenderFunded:
+			return "Your loan has been funded"
+		}
+		return "You chose an offer"
+	}
+	return "We're working on your request"
+}
 
 func (v ApplicationView) selectURL(o lending.Offer) string {
 	// The product id came from the platform: one escaped path segment, whatever it holds.
@@ -202,36 +244,4 @@ type ResumeRefusedView struct {
 	Page
 	Reason           string // spent, expired or invalid
 	Heading, Message string
-}
-
-// statusWords is where the request stands, in the borrower's words.
-func statusWords(a lending.Application) string {
-	switch a.Lead.Status {
-	case lending.LeadCreated:
-		if a.Review.Status == lending.ReviewManualReview {
-			return "Our team is reviewing your application"
-		}
-		return "We've received your request"
-	case lending.LeadInProgress:
-		return "We're contacting lenders"
-	case lending.LeadFindingProducts:
-		return "We're finding your offers"
-	case lending.LeadOffersFound:
-		return "Your offers are ready"
-	case lending.LeadNoOffers:
-		return "No lender could make you an offer this time"
-	case lending.LeadTimedOut:
-		return "Lenders took too long to answer"
-	case lending.LeadProductSelected:
-		switch a.LenderOutcome.Status {
-		case lending.LenderApproved:
-			return "The lender approved your loan"
-		case lending.LenderDeclined:
-			return "The lender declined your loan application"
-		case lending.LenderFunded:
-			return "Your loan has been funded"
-		}
-		return "You chose an offer"
-	}
-	return "We're working on your request"
 }

@@ -26,8 +26,15 @@ func NewDeveloperPage(site Site, title string, partner lending.Partner) Develope
 	} else {
 		nav = append(nav, NavLink{Href: "/developers/signin", Label: "Sign in"}, NavLink{Href: "/developers/register", Label: "Register"})
 	}
-	return DeveloperPage{Page: Page{Site: site, Title: title, Nav: nav}, Partner: partner}
+	return DeveloperPage{Page: Page{Site: site, Title: title, Description: DevelopersDescription, Nav: nav}, Partner: partner}
 }
+
+// DevelopersDescription describes the partners' pages (/developers) in search
+// results and link previews; the API reference has its own.
+const DevelopersDescription = "The Credit Decision API for lending partners: register, create and rotate API keys, follow your calls, and read the API reference."
+
+// APIReferenceDescription describes /developers/docs.
+const APIReferenceDescription = "Reference of the Credit Decision API: authentication with API keys, every endpoint with its request and response, rate limits and error shapes."
 
 // DevelopersRegisterView is the registration form.
 type DevelopersRegisterView struct {

@@ -15,10 +15,22 @@ type Site struct {
 // refresh (a <meta http-equiv="refresh"> that stands in for htmx polling).
 type Page struct {
 	Site
-	Title          string
+	Title string
+	// Description is the page's <meta name="description"> (search results and
+	// link previews show it); "" gives the site's.
+	Description    string
 	RefreshSeconds int
 	RefreshURL     string
 	Nav            []NavLink
+	// htmx loads the htmx script: only pages with hx- attributes need it
+	// (withHTMX); the others spare the phone its download and its parsing.
+	htmx bool
+}
+
+// withHTMX is p with the htmx script.
+func (p Page) withHTMX() Page {
+	p.htmx = true
+	return p
 }
 
 // NavLink is an entry of the header navigation.
@@ -26,6 +38,16 @@ type NavLink struct{ Href, Label string }
 
 func (p Page) refreshContent() string {
 	return fmt.Sprintf("%d; url=%s", p.RefreshSeconds, p.RefreshURL)
+}
+
+// siteDescription describes any page that has no description of its own.
+const siteDescription = "Check your personal loan rate with several lenders at once. Checking your rate is a soft credit inquiry: it does not affect your credit score."
+
+func (p Page) description() string {
+	if p.Description == "" {
+		return siteDescription
+	}
+	return p.Description
 }
 
 func (p Page) fullTitle() string {

@@ -9,19 +9,15 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
 	"prequal/lending"
 	"prequal/stage"
-	"prequal/store"
 )
 
 // Targets (issue 9).
 const (
-	targetPollRatio   = 0.35
 	targetPollP99     = 20 * time.Millisecond
 	targetSubmitRate  = 2000.0
 	targetE2EMedian   = 100 * time.Millisecond
@@ -87,8 +83,24 @@ feed:
 }
 
 func (b *bench) startPortal(ctx context.Context, name string) (*process, error) {
+	return b.startPortalBin(ctx, b.bin, name)
+}
+
+// startPortalBin starts the portal binary bin for the figure name.
+func (b *bench) startPortalBin(ctx context.Context, bin, name string) (*process, error) {
 	fmt.Fprintf(b.out, "starting a portal for %s…\n", name)
-	return startPortal(ctx, b.bin, b.work, name)
+	if b.o.profileDir == "" {
+		return startPortal(ctx, bin, b.work, name)
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startPortal(ctx, bin, b.work, name, "PORTAL_PPROF_ADDR="+addr)
+	if p != nil {
+		p.pprofURL = "http://" + addr
+	}
+	return p, err
 }
 
 // stopPortal stops p gracefully and notes what its log says about the run.
@@ -100,66 +112,7 @@ func (b *bench) stopPortal(p *process) error {
 	return err
 }
 
-// statusPoll is figure 1: the checking-rates poll with the whole middleware
-// stack and a real session, against a bare Echo handler, at the same
-// connection count.
-func (b *bench) statusPoll(ctx context.Context) error {
-	p, err := b.startPortal(ctx, "poll")
-	if err != nil {
-		return err
-	}
-	defer b.stopPortal(p)
-	hello, err := startHello(ctx)
-	if err != nil {
-		return err
-	}
-	defer hello.stop()
-
-	conns := b.o.connections
-	client := newClient(conns)
-	// One borrower per connection, each with an application whose lead stays
-	// pending (the timeout scenario), so every poll renders the progress fragment.
-	brs, ids, err := b.borrowers(ctx, p.URL, client, conns, min(conns, 16), stage.ScenarioTimeout)
-	if err != nil {
-		return err
-	}
-	helloClient := newClient(conns)
-	portal, bare := sideBySide(ctx, conns, b.o.runFor, func(ctx context.Context, w int) error {
-		done, _, err := brs[w].pollStatus(ctx, ids[w])
-		if err == nil && done {
-			err = errors.New("the lead finished: the poll no longer renders the fragment")
-		}
-		return err
-	}, func(ctx context.Context, _ int) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hello.URL+"/hello", nil)
-		resp, err := helloClient.Do(req)
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return errStatus{"GET", "/hello", resp.StatusCode}
-		}
-		return nil
-	})
-	if err := failed("status poll", portal); err != nil {
-		return err
-	}
-	if err := failed("bare hello", bare); err != nil {
-		return err
-	}
-	ratio := portal.rate() / bare.rate()
-	b.add(figure{num: "1a", what: fmt.Sprintf("status poll, %d connections: requests/s", conns),
-		value: fmt.Sprintf("%s/s vs bare Echo %s/s", thousands(portal.rate()), thousands(bare.rate())),
-		ratio: fmt.Sprintf("%.1f %%", 100*ratio), target: "≥ 35 %", pass: ratio >= targetPollRatio})
-	b.add(figure{num: "1b", what: fmt.Sprintf("status poll, %d connections: p99 latency", conns),
-		value: fmt.Sprintf("%s (p50 %s; bare Echo p99 %s)", ms(portal.quantile(0.99)), ms(portal.quantile(0.5)), ms(bare.quantile(0.99))),
-		ratio: pct(portal.quantile(0.99), targetPollP99), target: "≤ 20 ms", pass: portal.quantile(0.99) <= targetPollP99})
-	return nil
-}
-
-// submits is figure 2: borrowers open the form and submit it, back to back,
+// submits is figure 3: borrowers open the form and submit it, back to back,
 // each submit with its own idempotency key, email and SSN. Many borrowers at
 // once, not 64 connections: at 2,000 submits a second from real browsers some
 // hundred are in flight at any moment, and with group commit each one waits
@@ -190,16 +143,16 @@ func (b *bench) submits(ctx context.Context) error {
 	_, busy, _ := p.log.counts()
 	busy -= busyBefore
 	rate := s.rate()
-	b.add(figure{num: "2a", what: fmt.Sprintf("form submits (GET /apply + POST /apply), %d borrowers: accepted/s", conns),
+	b.add(figure{num: "3a", what: fmt.Sprintf("form submits (GET /apply + POST /apply), %d borrowers: accepted/s", conns),
 		value: fmt.Sprintf("%s/s, %s accepted, p99 %s", thousands(rate), thousands(float64(s.ok)), ms(s.quantile(0.99))),
 		ratio: fmt.Sprintf("%.2f× target", rate/targetSubmitRate), target: "≥ 2,000/s", pass: rate >= targetSubmitRate})
-	b.add(figure{num: "2b", what: "form submits: errors, SQLITE_BUSY in the portal's log",
+	b.add(figure{num: "3b", what: "form submits: errors, SQLITE_BUSY in the portal's log",
 		value: fmt.Sprintf("%d errors, %d SQLITE_BUSY%s", s.errors, busy, firstError(s)),
 		ratio: "", target: "0 and 0", pass: s.errors == 0 && busy == 0})
 	return stopErr
 }
 
-// endToEnd is figure 3: submit → offers stored through the worker, the stage
+// endToEnd is figure 4: submit → offers stored through the worker, the stage
 // platform and its signed callback, at zero stage delay, with borrowers in
 // flight. Each borrower behaves as a browser does: submits, watches the
 // checking-rates screen poll on the portal's own schedule (2 s while active),
@@ -237,10 +190,10 @@ func (b *bench) endToEnd(ctx context.Context) error {
 	}
 	med, p99 := stored.quantile(0.5), stored.quantile(0.99)
 	rate := float64(len(stored.latencies)) / (2*b.o.runFor - crowdPollInterval).Seconds()
-	b.add(figure{num: "3a", what: fmt.Sprintf("submit → offers stored, %d borrowers in flight (browsers): median", n),
+	b.add(figure{num: "4a", what: fmt.Sprintf("submit → offers stored, %d borrowers in flight (browsers): median", n),
 		value: fmt.Sprintf("%s over %d applications (%s/s; %s)", ms(med), len(stored.latencies), thousands(rate), statuses),
 		ratio: pct(med, targetE2EMedian), target: "≤ 100 ms", pass: med <= targetE2EMedian && len(stored.latencies) > 0})
-	b.add(figure{num: "3b", what: fmt.Sprintf("submit → offers stored, %d borrowers in flight (browsers): p99", n),
+	b.add(figure{num: "4b", what: fmt.Sprintf("submit → offers stored, %d borrowers in flight (browsers): p99", n),
 		value: ms(p99), ratio: pct(p99, targetE2EP99), target: "≤ 300 ms", pass: p99 <= targetE2EP99 && len(stored.latencies) > 0})
 
 	eager := &e2eRun{brs: brs, poll: e2ePollInterval}
@@ -252,7 +205,7 @@ func (b *bench) endToEnd(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	b.add(figure{num: "3c", what: fmt.Sprintf("the same %d borrowers with no think time: capacity", n),
+	b.add(figure{num: "4c", what: fmt.Sprintf("the same %d borrowers with no think time: capacity", n),
 		value: fmt.Sprintf("%s/s, submit → offers stored median %s, p99 %s",
 			thousands(float64(len(cap.latencies))/b.o.runFor.Seconds()), ms(cap.quantile(0.5)), ms(cap.quantile(0.99))),
 		target: "none (information)", info: true})
@@ -339,21 +292,7 @@ func (r *e2eRun) idsSince(d time.Duration) []string {
 // storedLatencies reads, through the portal's store, how long each application
 // took from creation to its terminal status.
 func storedLatencies(ctx context.Context, dataDir string, ids []string) (stats, string, error) {
-	var secrets struct {
-		DataKey string `json:"dataKey"`
-	}
-	raw, err := os.ReadFile(filepath.Join(dataDir, "stage-secrets.json"))
-	if err != nil {
-		return stats{}, "", err
-	}
-	if err := json.Unmarshal(raw, &secrets); err != nil {
-		return stats{}, "", err
-	}
-	key, err := decodeKey(secrets.DataKey)
-	if err != nil {
-		return stats{}, "", err
-	}
-	st, err := store.Open(ctx, filepath.Join(dataDir, "portal.db"), key)
+	st, err := openPortalStore(ctx, dataDir)
 	if err != nil {
 		return stats{}, "", err
 	}
@@ -377,7 +316,7 @@ func storedLatencies(ctx context.Context, dataDir string, ids []string) (stats, 
 		counts[lending.LeadOffersFound], len(ids), ms(queued.quantile(0.5))), nil
 }
 
-// crowdPolling is figure 4: many borrowers, each with its own session and
+// crowdPolling is figure 5: many borrowers, each with its own session and
 // pending application, polling at the active interval at once.
 func (b *bench) crowdPolling(ctx context.Context) error {
 	p, err := b.startPortal(ctx, "crowd")
@@ -445,10 +384,10 @@ func (b *bench) crowdPolling(ctx context.Context) error {
 		return err
 	}
 	p99 := s.quantile(0.99)
-	b.add(figure{num: "4a", what: fmt.Sprintf("%d borrowers polling every %s for %s: p99 latency", n, crowdPollInterval, b.o.crowdFor),
+	b.add(figure{num: "5a", what: fmt.Sprintf("%d borrowers polling every %s for %s: p99 latency", n, crowdPollInterval, b.o.crowdFor),
 		value: fmt.Sprintf("%s (p50 %s, %s polls/s, %d errors%s)", ms(p99), ms(s.quantile(0.5)), thousands(s.rate()), s.errors, firstError(s)),
 		ratio: pct(p99, targetCrowdP99), target: "≤ 20 ms ¹", pass: p99 <= targetCrowdP99 && s.errors == 0})
-	b.add(figure{num: "4b", what: fmt.Sprintf("%d borrowers polling: portal's peak RSS (VmHWM)", n),
+	b.add(figure{num: "5b", what: fmt.Sprintf("%d borrowers polling: portal's peak RSS (VmHWM)", n),
 		value: fmt.Sprintf("%.1f MB", float64(rss)/(1<<20)),
 		ratio: fmt.Sprintf("%.0f %% of target", 100*float64(rss)/targetCrowdRSS), target: "< 150 MB", pass: rss < targetCrowdRSS})
 	return nil

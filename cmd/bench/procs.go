@@ -45,9 +45,11 @@ type process struct {
 	cmd     *exec.Cmd
 	URL     string
 	DataDir string
-	log     *logScan
-	exited  chan struct{}
-	waitErr error
+	// pprofURL is the portal's profiler (PORTAL_PPROF_ADDR), "" when off.
+	pprofURL string
+	log      *logScan
+	exited   chan struct{}
+	waitErr  error
 }
 
 // startPortal runs `portal serve` in stage with the embedded stage platform on a
@@ -197,4 +199,51 @@ func (l *logScan) tail() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return strings.Join(l.last, "\n")
+}
+
+// cpuProfile saves the process's CPU profile over the next d to path.
+func (p *process) cpuProfile(ctx context.Context, d time.Duration, path string) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", p.pprofURL, int(d/time.Second)), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errStatus{"GET", "/debug/pprof/profile", resp.StatusCode}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat's CPU times:
+// 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// cpuTime is the CPU time (user and system) the process has used so far.
+func (p *process) cpuTime() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces; the
+	// fields after it are plain numbers: utime and stime are the 14th and 15th.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected %q", p.cmd.Process.Pid, b)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, nil
 }

@@ -61,8 +61,9 @@ func (b *bench) writeReport(ctx context.Context, args []string) error {
 	fmt.Fprintf(&sb, "| memory | %s |\n", memTotal())
 	fmt.Fprintf(&sb, "| Go | %s %s/%s |\n", goVersion(ctx), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(&sb, "| data dir | %s (%s) |\n", os.TempDir(), fsType(os.TempDir()))
-	fmt.Fprintf(&sb, "| run | %s in all; each throughput figure %s after a %s warm-up; crowd %s |\n\n",
-		b.took.Round(time.Second), b.o.runFor, warmup, b.o.crowdFor)
+	fmt.Fprintf(&sb, "| run | %s in all; wrk figures: `wrk -t%d -c%d`, %d slices of %s of each server, alternating, after a 2 s warm-up of each; Go-client figures %s after a %s warm-up; crowd %s |\n",
+		b.took.Round(time.Second), b.o.wrkThreads, b.o.wrkConns, b.o.wrkRounds, b.o.wrkSlice, b.o.runFor, warmup, b.o.crowdFor)
+	fmt.Fprintf(&sb, "| load | the machine's load average when the run ended: %s (other work shares these cores) |\n\n", loadAverage())
 	sb.WriteString("| # | figure | measured | ratio | target | |\n|---|---|---|---|---|---|\n")
 	for _, f := range b.figures {
 		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | **%s** |\n", f.num, f.what,
@@ -91,6 +92,19 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// loadAverage is /proc/loadavg's 1, 5 and 15 minute figures.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], ", ")
 }
 
 func memTotal() string {

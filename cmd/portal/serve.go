@@ -48,6 +48,14 @@ func newLogger(w io.Writer) *slog.Logger {
 	return slog.New(correlation.LogHandler{Handler: slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo})})
 }
 
+// newBufferedLogger is newLogger writing through a logBuffer to w: close the
+// buffer last, once nothing logs any more.
+func newBufferedLogger(w io.Writer) (*slog.Logger, *logBuffer) {
+	buf := newLogBuffer(w, logFlushEvery)
+	text := slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo})
+	return slog.New(correlation.LogHandler{Handler: flushOnWarn{Handler: text, buf: buf}}), buf
+}
+
 // newApp builds everything cfg describes. Close it when done.
 func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	st, err := openMigratedStore(ctx, cfg)
@@ -62,6 +70,9 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	if !assets.Has("htmx.min.js") {
 		log.Warn("htmx.min.js is not embedded: run `make build` (pages still work without JavaScript)")
+	}
+	if stale := assets.Stale(); len(stale) > 0 {
+		log.Warn("precompressed assets older than their source are not served: run `make build`", "files", stale)
 	}
 
 	var sandboxHandler http.Handler
@@ -242,7 +253,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	log := newLogger(os.Stderr)
+	tuneGC(getenv)
+	log, logs := newBufferedLogger(os.Stderr)
+	defer logs.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
