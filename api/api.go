@@ -4,7 +4,8 @@
 // API shares lives here once: partners' keys and scopes (principal.go), per-key
 // rate limits (ratelimit.go), Idempotency-Key handling (idempotency.go), the
 // error shapes (errors.go) and the OpenAPI document (openapi.go). Today the
-// APIs are the Credit Decision API (seed 002, decision.go).
+// APIs are the Credit Decision API (seed 002, decision.go) and headless
+// journeys (seed 001, journeys.go).
 package api
 
 import (
@@ -26,6 +27,9 @@ type Config struct {
 	Production bool
 	Now        func() time.Time // nil: time.Now
 	Logger     *slog.Logger     // nil: slog.Default()
+	// Journeys is the headless journeys API's (seed 001) configuration; its
+	// routes answer 401 without a Store.
+	Journeys JourneysConfig
 }
 
 // API holds the JSON API's handlers and their dependencies.
@@ -39,6 +43,8 @@ type API struct {
 	demoAllowed bool
 	demo        demoResponses
 	log         *slog.Logger
+	journeys    JourneysConfig
+	now         func() time.Time
 }
 
 // New builds the API's handlers; mount them with Mount.
@@ -56,6 +62,7 @@ func New(cfg Config) *API {
 		keys: cfg.Keys, stats: cfg.Usage, usage: cfg.Recorder, idempotency: cfg.Idempotency,
 		limiter: cfg.RateLimiter, limits: cfg.Limits.WithDefaults(),
 		demoAllowed: !cfg.Production, demo: newDemoResponses(), log: cfg.Logger,
+		journeys: cfg.Journeys, now: cfg.Now,
 	}
 }
 

@@ -27,6 +27,10 @@ type PrincipalKind int
 const (
 	// PrincipalPartnerKey: a partner's API key (Authorization: Bearer or x-api-key).
 	PrincipalPartnerKey PrincipalKind = iota + 1
+	// PrincipalBorrowerSession: a headless borrower's session token
+	// (Authorization: Bearer bst_…), valid on the borrower-scoped journey
+	// routes only (borrowerSession).
+	PrincipalBorrowerSession
 )
 
 // Principal is the authenticated caller of an API request.
@@ -41,10 +45,14 @@ type Principal struct {
 	// Demo is seed 002's public demo key (stage only): canned answers, its own
 	// rate limit, the decision scope alone.
 	Demo bool
+	// Borrower is the borrower of a PrincipalBorrowerSession.
+	Borrower store.HeadlessBorrower
 }
 
 // Operator reports whether the key may see every application (lending.ScopeOperator).
-func (p Principal) Operator() bool { return p.Scopes.Has(lending.ScopeOperator) }
+func (p Principal) Operator() bool {
+	return p.Kind == PrincipalPartnerKey && p.Scopes.Has(lending.ScopeOperator)
+}
 
 // Visibility is what the principal may see of the portal's applications: its
 // partner's own, or everything for an operator. Pass it to the store's reads
@@ -55,7 +63,13 @@ func (p Principal) Visibility() store.Visibility {
 
 // idempotencyScope is whose Idempotency-Keys the principal's are: a partner's
 // keys share them, so a retry made with a rotated key still finds its answer.
-func (p Principal) idempotencyScope() string { return "partner:" + p.PartnerID }
+// A borrower's keys are the borrower's own.
+func (p Principal) idempotencyScope() string {
+	if p.Kind == PrincipalBorrowerSession {
+		return "borrower:" + p.Borrower.ID
+	}
+	return "partner:" + p.PartnerID
+}
 
 // principalKey holds the Principal in the echo.Context.
 const principalKey = "api.principal"

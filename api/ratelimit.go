@@ -69,6 +69,9 @@ type rateGroup string
 // has it); each later API adds its group, with the default limit.
 const (
 	rateDecision rateGroup = "decision"
+	// rateJourneys: headless journeys, per partner key for sessions and per
+	// borrower (KeyID borrower:…) for the runtime routes.
+	rateJourneys rateGroup = "journeys"
 )
 
 // rateLimit counts the principal's request against its key's budget in group

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -31,6 +32,27 @@ func (a *API) Mount(g *echo.Group) {
 	g.POST("/v1/decision", a.decision, decision...)
 	g.POST("/v1/score", a.score, decision...)
 	g.Match(get, "/v1/usage", a.usageStats, decision...)
+
+	// Headless journeys (seed 001). The partner's backend opens and refreshes
+	// borrower sessions with its key (scope journeys); the token-issuing calls
+	// require an Idempotency-Key but keep no answer (it would hold the
+	// tokens). Everything else is borrower-scoped: a borrower session token
+	// only (borrowerSession), so neither credential passes for the other.
+	journeys := []echo.MiddlewareFunc{a.partnerKey(partnerKeysOnly), a.rateLimit(rateJourneys), requireScope(lending.ScopeJourneys)}
+	g.POST("/v1/headless/sessions", a.startSession, append(journeys, requireTokenIdempotencyKey)...)
+	g.POST("/v1/headless/sessions/refresh", a.refreshSession, append(journeys, requireTokenIdempotencyKey)...)
+	borrower := []echo.MiddlewareFunc{a.borrowerSession, a.rateLimit(rateJourneys)}
+	mutating := append(slices.Clone(borrower), a.idempotent(IdempotencyRequired))
+	g.Match(get, "/v1/headless/journeys", a.listJourneys, borrower...)
+	g.POST("/v1/headless/journeys", a.startJourney, mutating...)
+	g.Match(get, "/v1/headless/journeys/:id", a.getJourney, borrower...)
+	g.Match(get, "/v1/headless/journeys/:id/state", a.journeyState, borrower...)
+	g.PUT("/v1/headless/journeys/:id/profile", a.putProfile, mutating...)
+	g.POST("/v1/headless/journeys/:id/submit", a.submitJourney, mutating...)
+	g.Match(get, "/v1/headless/journeys/:id/offers", a.journeyOffers, borrower...)
+	g.POST("/v1/headless/journeys/:id/offers/:offerId/proceed", a.proceedOffer, mutating...)
+	g.PATCH("/v1/headless/journeys/:id/resume", a.resumeJourney, mutating...)
+	g.POST("/v1/headless/journeys/:id/cancel", a.cancelJourney, mutating...)
 }
 
 // errorShapes says which error shape answers under which path (the longest

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/pb33f/libopenapi"
@@ -49,7 +50,8 @@ func newTestAPI(t testing.TB, opts ...func(*Config)) *testAPI {
 	}
 	cfg := Config{
 		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Journeys: JourneysConfig{Store: st, LeadTimeout: func() time.Duration { return time.Minute }},
 	}
 	for _, o := range opts {
 		o(&cfg)

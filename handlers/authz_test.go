@@ -24,6 +24,7 @@ const (
 	accessCallback               // the platform: path token and signature, else 401
 	accessAPI                    // a partner's API key, else 401
 	accessPartner                // a signed-in partner (its own keys only); anonymous: developers' sign-in
+	accessJourney                // a headless borrower's session token (its own journeys only), else 401
 )
 
 // routeAccess classifies every route of the route table. A route added to
@@ -44,55 +45,78 @@ var routeAccess = withHEAD(map[string]access{
 	"POST /admin/signout":          accessPublic,
 	"GET /applications/:id":        accessBorrower,
 	"GET /applications/:id/status": accessBorrower,
-	"POST /applications/:id/offers/:productId/select": accessBorrower,
-	"POST /applications/:id/retry":                    accessBorrower,
-	"GET /resume":                                     accessPublic,
-	"POST /resume":                                    accessPublic,
-	"GET /resume/:token":                              accessPublic, // the token is the credential (resume_test.go)
-	"POST /resume/:token":                             accessPublic,
-	"POST /callbacks/platform/:token":                 accessCallback,
-	"POST /api/v1/decision":                           accessAPI,
-	"POST /api/v1/score":                              accessAPI,
-	"GET /api/v1/usage":                               accessAPI,
-	"GET /qa":                                         accessStage,
-	"GET /qa/scenarios.json":                          accessStage,
-	"POST /qa/controls":                               accessStage,
-	"POST /qa/controls/reset":                         accessStage,
-	"GET /qa/applications/:id":                        accessStage,
-	"GET /qa/mail":                                    accessStage,
-	"GET /qa/mail.json":                               accessStage,
-	"POST /qa/mail/controls":                          accessStage,
-	"GET /qa/mail/:id":                                accessStage,
-	"GET /qa/mail/:id/html":                           accessStage,
-	"GET /admin":                                      accessOfficer,
-	"GET /admin/applications":                         accessOfficer,
-	"GET /admin/applications.csv":                     accessOfficer,
-	"GET /admin/applications/:id":                     accessOfficer,
-	"POST /admin/applications/:id/reveal":             accessOfficer,
-	"POST /admin/applications/:id/actions/:action":    accessOfficer,
-	"POST /admin/applications/:id/approve":            accessOfficer,
-	"POST /admin/applications/:id/deny":               accessOfficer,
-	"GET /admin/review":                               accessOfficer,
-	"GET /admin/officers":                             accessAdmin,
-	"POST /admin/officers":                            accessAdmin,
-	"GET /admin/api-keys":                             accessAdmin,
-	"POST /admin/api-keys":                            accessAdmin,
-	"POST /admin/api-keys/:id/rotate":                 accessAdmin,
-	"POST /admin/api-keys/:id/revoke":                 accessAdmin,
-	"GET /admin/partners":                             accessAdmin,
-	"POST /admin/partners/:id/:action":                accessAdmin,
-	"GET /api/openapi.json":                           accessPublic,
-	"GET /register":                                   accessPublic,
-	"GET /developers/register":                        accessPublic,
-	"POST /developers/register":                       accessPublic,
-	"GET /developers/signin":                          accessPublic,
-	"POST /developers/signin":                         accessPublic,
-	"POST /developers/signout":                        accessPublic,
-	"GET /developers/docs":                            accessPublic,
-	"GET /developers":                                 accessPartner,
-	"POST /developers/keys":                           accessPartner,
-	"POST /developers/keys/:id/rotate":                accessPartner,
-	"POST /developers/keys/:id/revoke":                accessPartner,
+	"POST /applications/:id/offers/:productId/select":           accessBorrower,
+	"POST /applications/:id/retry":                              accessBorrower,
+	"GET /resume":                                               accessPublic,
+	"POST /resume":                                              accessPublic,
+	"GET /resume/:token":                                        accessPublic, // the token is the credential (resume_test.go)
+	"POST /resume/:token":                                       accessPublic,
+	"POST /callbacks/platform/:token":                           accessCallback,
+	"POST /api/v1/decision":                                     accessAPI,
+	"POST /api/v1/score":                                        accessAPI,
+	"GET /api/v1/usage":                                         accessAPI,
+	"GET /qa":                                                   accessStage,
+	"GET /qa/scenarios.json":                                    accessStage,
+	"POST /qa/controls":                                         accessStage,
+	"POST /qa/controls/reset":                                   accessStage,
+	"GET /qa/applications/:id":                                  accessStage,
+	"GET /qa/mail":                                              accessStage,
+	"GET /qa/mail.json":                                         accessStage,
+	"POST /qa/mail/controls":                                    accessStage,
+	"GET /qa/mail/:id":                                          accessStage,
+	"GET /qa/mail/:id/html":                                     accessStage,
+	"GET /admin":                                                accessOfficer,
+	"GET /admin/applications":                                   accessOfficer,
+	"GET /admin/applications.csv":                               accessOfficer,
+	"GET /admin/applications/:id":                               accessOfficer,
+	"POST /admin/applications/:id/reveal":                       accessOfficer,
+	"POST /admin/applications/:id/actions/:action":              accessOfficer,
+	"POST /admin/applications/:id/approve":                      accessOfficer,
+	"POST /admin/applications/:id/deny":                         accessOfficer,
+	"GET /admin/review":                                         accessOfficer,
+	"GET /admin/officers":                                       accessAdmin,
+	"POST /admin/officers":                                      accessAdmin,
+	"GET /admin/api-keys":                                       accessAdmin,
+	"POST /admin/api-keys":                                      accessAdmin,
+	"POST /admin/api-keys/:id/rotate":                           accessAdmin,
+	"POST /admin/api-keys/:id/revoke":                           accessAdmin,
+	"GET /admin/partners":                                       accessAdmin,
+	"POST /admin/partners/:id/:action":                          accessAdmin,
+	"GET /api/openapi.json":                                     accessPublic,
+	"GET /register":                                             accessPublic,
+	"GET /developers/register":                                  accessPublic,
+	"POST /developers/register":                                 accessPublic,
+	"GET /developers/signin":                                    accessPublic,
+	"POST /developers/signin":                                   accessPublic,
+	"POST /developers/signout":                                  accessPublic,
+	"GET /developers/docs":                                      accessPublic,
+	"GET /developers":                                           accessPartner,
+	"POST /developers/keys":                                     accessPartner,
+	"POST /developers/keys/:id/rotate":                          accessPartner,
+	"POST /developers/keys/:id/revoke":                          accessPartner,
+	"GET /admin/webhooks":                                       accessAdmin,
+	"GET /admin/webhooks/:id":                                   accessAdmin,
+	"POST /developers/webhooks":                                 accessPartner,
+	"GET /developers/webhooks/:id":                              accessPartner,
+	"POST /developers/webhooks/:id/test":                        accessPartner,
+	"POST /developers/webhooks/:id/rotate":                      accessPartner,
+	"POST /developers/webhooks/:id/delete":                      accessPartner,
+	"POST /developers/webhooks/:id/replay-failed":               accessPartner,
+	"POST /developers/webhooks/:id/deliveries/:delivery/replay": accessPartner,
+
+	// Headless journeys (seed 001): the partner's backend, then the borrower's app.
+	"POST /api/v1/headless/sessions":                             accessAPI,
+	"POST /api/v1/headless/sessions/refresh":                     accessAPI,
+	"GET /api/v1/headless/journeys":                              accessJourney,
+	"POST /api/v1/headless/journeys":                             accessJourney,
+	"GET /api/v1/headless/journeys/:id":                          accessJourney,
+	"GET /api/v1/headless/journeys/:id/state":                    accessJourney,
+	"PUT /api/v1/headless/journeys/:id/profile":                  accessJourney,
+	"POST /api/v1/headless/journeys/:id/submit":                  accessJourney,
+	"GET /api/v1/headless/journeys/:id/offers":                   accessJourney,
+	"POST /api/v1/headless/journeys/:id/offers/:offerId/proceed": accessJourney,
+	"PATCH /api/v1/headless/journeys/:id/resume":                 accessJourney,
+	"POST /api/v1/headless/journeys/:id/cancel":                  accessJourney,
 })
 
 // withHEAD adds "HEAD path" for every "GET path", with the same access: HEAD
@@ -373,12 +397,13 @@ func TestCallbackRefusalsChangeNothing(t *testing.T) {
 	}
 }
 
-// The partners' API takes nothing without a valid key.
+// The partners' API takes nothing without a valid key, and the headless
+// journeys' borrower routes nothing without a borrower session token.
 func TestAPIRoutesNeedAKey(t *testing.T) {
 	p := newTestPortal(t)
-	for _, k := range routesOf(accessAPI) {
+	for _, k := range append(routesOf(accessAPI), routesOf(accessJourney)...) {
 		method, path, _ := strings.Cut(k, " ")
-		for _, key := range []string{"", "pk_live_not-a-real-key"} {
+		for _, key := range []string{"", "pk_live_not-a-real-key", "bst_not-a-real-token"} {
 			req, _ := http.NewRequest(method, p.srv.URL+path, strings.NewReader(`{}`))
 			req.Header.Set("Content-Type", "application/json")
 			if key != "" {

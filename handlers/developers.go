@@ -205,6 +205,9 @@ func (s *Server) dashboardView(c echo.Context) (views.DevelopersDashboardView, e
 	if err != nil {
 		return v, err
 	}
+	if v.Webhooks, err = s.webhooksSection(c); err != nil {
+		return v, err
+	}
 	usage, err := s.store.PartnerAPIUsage(ctx, p.ID)
 	if err != nil {
 		return v, err

@@ -20,7 +20,8 @@ import (
 var startedAt = time.Now()
 
 // metrics is GET /metrics in the Prometheus text format: applications by lead
-// and review status, borrower emails by delivery status, and the process's
+// and review status, borrower emails and partner webhook deliveries by
+// status, and the process's
 // goroutines, heap and uptime. Aggregate
 // numbers only — nothing about any one borrower.
 func (s *Server) metrics(c echo.Context) error {
@@ -47,6 +48,14 @@ func metricsText(ctx context.Context, st *store.Store) ([]byte, error) {
 	for _, ms := range []lending.MailStatus{lending.MailQueued, lending.MailSent, lending.MailFailed, lending.MailSkipped} {
 		mail[string(ms)] = mailCounts[ms]
 	}
+	hookCounts, err := st.WebhookDeliveryCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hooks := map[string]int{}
+	for _, ds := range []string{store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed} {
+		hooks[ds] = hookCounts[ds]
+	}
 	var b strings.Builder
 	gauge := func(name, help string) { fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name) }
 	labelled := func(name, label string, m map[string]int) {
@@ -65,6 +74,8 @@ func metricsText(ctx context.Context, st *store.Store) ([]byte, error) {
 	labelled("portal_applications_review", "review_status", review)
 	gauge("portal_mail_outbox", "Borrower emails by delivery status (queued: waiting for a first or further try).")
 	labelled("portal_mail_outbox", "status", mail)
+	gauge("portal_webhook_deliveries", "Partner webhook deliveries by status (pending: waiting for a first or further attempt).")
+	labelled("portal_webhook_deliveries", "status", hooks)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	gauge("portal_goroutines", "Goroutines in the process.")

@@ -16,18 +16,21 @@ import (
 // statusStopPolling is htmx's "stop polling" status code.
 const statusStopPolling = 286
 
-// applicationView builds the borrower's view of an application: the screen its
-// nextAction names, with the offers or the notice that screen needs.
+// applicationView builds the borrower's view of an application: the screen the
+// state answer's nextAction names (lending.DecideJourneyState, the same answer
+// the headless journeys API gives), polling on its interval, with the offers or
+// the notice that screen needs.
 func (s *Server) applicationView(c echo.Context, app lending.Application) (views.ApplicationView, error) {
-	journey, next := app.Journey()
+	state := lending.DecideJourneyState(lending.JourneyFacts{Application: &app}, s.now())
+	next := state.NextAction
 	page := s.page("Your application")
 	page.Description = "Where your personal loan rate check stands, and your prequalified offers grouped by amount and sorted by APR, monthly payment or term."
 	v := views.ApplicationView{
 		Page:    page,
 		App:     app,
-		Journey: journey,
+		Journey: state.Status,
 		Next:    next,
-		Poll:    lending.PollInterval(s.now().Sub(app.WaitingSince())),
+		Poll:    state.Diagnostics.PollAfter,
 		Sort:    lending.ParseOfferSort(c.QueryParam("sort")),
 		QALink:  !s.cfg.Production,
 	}
@@ -84,10 +87,10 @@ func (s *Server) applicationStatus(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	_, next := app.Journey()
-	if next.Polling() {
-		poll := lending.PollInterval(s.now().Sub(app.WaitingSince()))
-		return render(c, http.StatusOK, views.StatusPoll(views.NewPollView(app, next, poll)))
+	// The same state answer as the page and the headless journeys API: the
+	// screen from its nextAction, the next poll from its diagnostics.
+	if state := lending.DecideJourneyState(lending.JourneyFacts{Application: &app}, s.now()); state.Diagnostics.PollAfter > 0 {
+		return render(c, http.StatusOK, views.StatusPoll(views.NewPollView(app, state.NextAction, state.Diagnostics.PollAfter)))
 	}
 	if seen := c.QueryParam("seen"); seen != "" && seen == string(app.Lead.Status) {
 		return c.NoContent(http.StatusNoContent) // the page already shows this outcome

@@ -67,7 +67,7 @@ func TestStatusPollIntervalAndStop(t *testing.T) {
 	}{
 		{0, "load delay:2000ms"},
 		{29 * time.Second, "load delay:2000ms"},
-		{45 * time.Second, "load delay:6000ms"},
+		{45 * time.Second, "load delay:5000ms"},
 		{90 * time.Second, "load delay:10000ms"},
 	} {
 		clock = now.Add(tt.after)

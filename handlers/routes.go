@@ -68,6 +68,13 @@ func (s *Server) routes(e *echo.Echo) {
 	dev.POST("/keys", s.developersCreateKey)
 	dev.POST("/keys/:id/rotate", s.developersRotateKey)
 	dev.POST("/keys/:id/revoke", s.developersRevokeKey)
+	dev.POST("/webhooks", s.developersCreateWebhook)
+	get(dev, "/webhooks/:id", s.developersWebhook)
+	dev.POST("/webhooks/:id/test", s.developersWebhookTest)
+	dev.POST("/webhooks/:id/rotate", s.developersWebhookRotate)
+	dev.POST("/webhooks/:id/delete", s.developersWebhookDelete)
+	dev.POST("/webhooks/:id/replay-failed", s.developersWebhookReplayFailed)
+	dev.POST("/webhooks/:id/deliveries/:delivery/replay", s.developersWebhookReplay)
 
 	// QA (stage only: in production these routes do not exist)
 	if !s.cfg.Production {
@@ -113,6 +120,8 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/api-keys/:id/revoke", s.adminRevokeAPIKey, manageKeys)
 	get(admin, "/partners", s.adminPartners, manageKeys)
 	admin.POST("/partners/:id/:action", s.adminPartnerAction, manageKeys)
+	get(admin, "/webhooks", s.adminWebhooks, manageKeys)
+	get(admin, "/webhooks/:id", s.adminWebhook, manageKeys)
 }
 
 // mountSandbox serves the embedded stage platform at /sandbox (stage only),

@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -62,6 +63,16 @@ type Config struct {
 	MailCatcher MailCatcher
 	// MailRelay names where borrower email goes, without credentials.
 	MailRelay string
+	// HeadlessTTL is how long headless borrower session and refresh tokens
+	// live (zero: the API's defaults).
+	HeadlessTTL store.HeadlessTTL
+	// CheckWebhookURL validates a partner's webhook endpoint URL when it is
+	// saved (the webhook package's Guard: https in production, and no internal
+	// addresses); nil checks its form only (lending.ParseWebhookURL).
+	CheckWebhookURL func(ctx context.Context, url string) error
+	// WakeWebhooks, when set, makes the webhook worker look for deliveries now
+	// (after a test event or a replay). It must not block.
+	WakeWebhooks func()
 }
 
 // Server holds the handlers' dependencies.
@@ -112,6 +123,9 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	s.api = api.New(api.Config{
 		Keys: store.NewAPIKeyFinder(st), Usage: st, Recorder: store.NewUsageRecorder(st), Idempotency: st,
 		Limits: cfg.APILimits, Production: cfg.Production, Now: cfg.Now, Logger: cfg.Logger,
+		Journeys: api.JourneysConfig{Store: st, LeadTimeout: s.leadTimeout, WakeWorker: s.wakeWorker,
+			StageLenderPrefix: cfg.StageLenderPrefix, TTL: cfg.HeadlessTTL, SanitizeNotice: views.SanitizeNotice,
+			TestScenario: func(id string) bool { _, ok := s.stageScenario(id); return ok }},
 	})
 	var err error
 	if s.apiReference, err = apiReference(api.OpenAPIDocument()); err != nil {

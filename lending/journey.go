@@ -9,13 +9,15 @@ type Journey string
 
 // Journey stages.
 const (
-	JourneyProfileRequired Journey = "PROFILE_REQUIRED" // a draft: nothing accepted yet
-	JourneyOffersPending   Journey = "OFFERS_PENDING"
-	JourneyOffersAvailable Journey = "OFFERS_AVAILABLE"
-	JourneyOfferSelected   Journey = "OFFER_SELECTED"
-	JourneyRejected        Journey = "REJECTED"
-	JourneyExpired         Journey = "EXPIRED"
-	JourneyClosed          Journey = "CLOSED"
+	JourneyStarted          Journey = "STARTED"           // a headless journey with no profile yet
+	JourneyProfileRequired  Journey = "PROFILE_REQUIRED"  // a draft: nothing accepted yet
+	JourneyProfileSubmitted Journey = "PROFILE_SUBMITTED" // a complete profile, not yet submitted
+	JourneyOffersPending    Journey = "OFFERS_PENDING"
+	JourneyOffersAvailable  Journey = "OFFERS_AVAILABLE"
+	JourneyOfferSelected    Journey = "OFFER_SELECTED"
+	JourneyRejected         Journey = "REJECTED"
+	JourneyExpired          Journey = "EXPIRED"
+	JourneyClosed           Journey = "CLOSED"
 )
 
 // NextAction is what the borrower should do next. Seed 001 makes it the source of
@@ -25,6 +27,7 @@ type NextAction string
 // Next actions.
 const (
 	ActionCompleteProfile  NextAction = "COMPLETE_PROFILE"
+	ActionSubmitProfile    NextAction = "SUBMIT_PROFILE"
 	ActionWaitForOffers    NextAction = "WAIT_FOR_OFFERS"
 	ActionWaitForReview    NextAction = "WAIT_FOR_REVIEW"
 	ActionChooseOffer      NextAction = "CHOOSE_OFFER"
@@ -82,29 +85,28 @@ func (a NextAction) Polling() bool {
 	return a == ActionWaitForOffers || a == ActionWaitForReview
 }
 
-// Poll interval bounds. Seed 001 asks for 2–5 s right after an action and 10–20 s
-// while passively waiting; most platform answers arrive within the first half
-// minute, so the page polls fast then and backs off after.
+// Poll intervals, inside seed 001's two bands: 2–5 s while a step is active
+// or an action was just submitted, 10–20 s in passive waits. Most platform
+// answers arrive within the first half minute, so a wait polls at 2 s then,
+// at 5 s for the next half minute, and passively at 10 s after; a wait for an
+// officer (a person, not a machine) is passive from the start, at 15 s.
 const (
 	PollIntervalActive  = 2 * time.Second
+	PollIntervalSlowing = 5 * time.Second
 	PollIntervalPassive = 10 * time.Second
+	PollIntervalReview  = 15 * time.Second
 	pollActiveFor       = 30 * time.Second
 	pollBackoffUntil    = 60 * time.Second
 )
 
 // PollInterval is the delay before the next status poll, given the time elapsed
-// since submission: 2 s for the first 30 s, then growing linearly to 10 s at 60 s,
-// then 10 s. The result is rounded to the millisecond.
+// since the wait began: 2 s for the first 30 s, 5 s until 60 s, then 10 s.
 func PollInterval(elapsed time.Duration) time.Duration {
 	switch {
 	case elapsed <= pollActiveFor:
 		return PollIntervalActive
-	case elapsed >= pollBackoffUntil:
-		return PollIntervalPassive
+	case elapsed < pollBackoffUntil:
+		return PollIntervalSlowing
 	}
-	// Fraction of the back-off window elapsed; float because durations multiplied
-	// together overflow int64 nanoseconds.
-	frac := float64(elapsed-pollActiveFor) / float64(pollBackoffUntil-pollActiveFor)
-	grow := time.Duration(frac * float64(PollIntervalPassive-PollIntervalActive))
-	return (PollIntervalActive + grow).Round(time.Millisecond)
+	return PollIntervalPassive
 }

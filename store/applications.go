@@ -41,23 +41,58 @@ type NewApplication struct {
 // created before, with created=false.
 func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app lending.Application, created bool, err error) {
 	now := s.now().UTC()
-	id := NewID()
-	a := in.Applicant
+	prepared := s.prepareApplication(&in)
+	id := prepared.id
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, created, err = s.createApplication(ctx, tx, in, prepared, now)
+		return err
+	})
+	if err != nil {
+		return lending.Application{}, false, fmt.Errorf("store.CreateApplication: %w", err)
+	}
+	app, err = s.Application(ctx, id)
+	if err != nil {
+		return lending.Application{}, false, fmt.Errorf("store.CreateApplication: %w", err)
+	}
+	return app, created, nil
+}
+
+// preparedApplication is the part of a new application made before its
+// transaction: its id, the sealed SSN and its fingerprint.
+type preparedApplication struct {
+	id, fingerprint string
+	sealedSSN       []byte
+	// The co-applicant's, when there is one (sealed bound to their role).
+	coFingerprint string
+	coSealedSSN   []byte
+}
+
+// prepareApplication fills in's defaults and seals its SSN. Sealing and
+// fingerprinting need nothing from the database: done before the
+// transaction, they keep the single writer's time per application short.
+func (s *Store) prepareApplication(in *NewApplication) preparedApplication {
 	if in.CorrelationID == "" {
 		in.CorrelationID = NewID()
 	}
 	if in.Channel == "" {
 		in.Channel = lending.ChannelWeb
 	}
-	// Sealing and fingerprinting need nothing from the database: done before the
-	// transaction, they keep the single writer's time per application short.
-	sealedSSN, fingerprint := s.sealer.Seal([]byte(a.SSN), []byte(id)), s.sealer.Fingerprint(a.SSN)
-	var coSealedSSN []byte
-	var coFingerprint string
-	if co := a.CoApplicant; co != nil {
-		coSealedSSN, coFingerprint = s.sealer.Seal([]byte(co.SSN), coApplicantAAD(id)), s.sealer.Fingerprint(co.SSN)
+	id := NewID()
+	p := preparedApplication{id: id, sealedSSN: s.sealer.Seal([]byte(in.Applicant.SSN), []byte(id)),
+		fingerprint: s.sealer.Fingerprint(in.Applicant.SSN)}
+	if co := in.Applicant.CoApplicant; co != nil {
+		p.coSealedSSN, p.coFingerprint = s.sealer.Seal([]byte(co.SSN), coApplicantAAD(id)), s.sealer.Fingerprint(co.SSN)
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	return p
+}
+
+// createApplication is CreateApplication's work within tx, shared with
+// SubmitJourney: it returns the application's id and whether it is new.
+func (s *Store) createApplication(ctx context.Context, tx *sql.Tx, in NewApplication, p preparedApplication, now time.Time) (id string, created bool, err error) {
+	id, a := p.id, in.Applicant
+	sealedSSN, fingerprint := p.sealedSSN, p.fingerprint
+	err = func() error {
 		var existingID, existingSession string
 		err := s.txQueryRow(ctx, tx,
 			`SELECT id, session_id FROM applications WHERE idempotency_key = ?`, in.IdempotencyKey,
@@ -130,7 +165,7 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 			return err
 		}
 		if co := a.CoApplicant; co != nil {
-			if err := s.insertCoApplicant(ctx, tx, id, *co, coSealedSSN, coFingerprint, in, now); err != nil {
+			if err := s.insertCoApplicant(ctx, tx, id, *co, p.coSealedSSN, p.coFingerprint, in, now); err != nil {
 				return err
 			}
 		}
@@ -152,15 +187,8 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 				StatusFrom: string(lending.ReviewPending), StatusTo: string(lending.ReviewManualReview), Detail: describeHits(holds)})
 		}
 		return s.enqueueSubmit(ctx, tx, id, now)
-	})
-	if err != nil {
-		return lending.Application{}, false, fmt.Errorf("store.CreateApplication: %w", err)
-	}
-	app, err = s.Application(ctx, id)
-	if err != nil {
-		return lending.Application{}, false, fmt.Errorf("store.CreateApplication: %w", err)
-	}
-	return app, created, nil
+	}()
+	return id, created, err
 }
 
 // describeHits is the officers' sentence for each hit, in one line.

@@ -18,7 +18,9 @@ func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, applicationID string, 
 	if err != nil {
 		return fmt.Errorf("add event %s: %w", e.Kind, err)
 	}
-	return nil
+	// Whatever changed the application, a headless journey's partner hears
+	// of its new state in this same transaction.
+	return s.snapshotJourney(ctx, tx, "j.application_id = ?", applicationID)
 }
 
 // AddEvent records one event on an application's timeline (its At is set now).

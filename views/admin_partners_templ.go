@@ -270,7 +270,7 @@ func AdminPartners(v PartnersView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, " <p><a href=\"/admin/api-keys\">API keys and usage</a>: create a key for any partner, including the operator scope.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, " <p><a href=\"/admin/api-keys\">API keys and usage</a>: create a key for any partner, including the operator scope.</p><p><a href=\"/admin/webhooks\" data-testid=\"admin-webhooks-link\">Webhooks</a>: every partner's endpoints and their recent deliveries.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

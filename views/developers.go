@@ -103,11 +103,6 @@ type DevelopersDashboardView struct {
 	Webhooks WebhooksSection
 }
 
-// WebhooksSection is the dashboard's webhook endpoints section. It is a
-// placeholder until partner webhooks are built: that work replaces this type
-// and the DeveloperWebhooks component, and nothing else on the dashboard.
-type WebhooksSection struct{}
-
 // UsageChart is one key's billed calls per month as a small bar chart.
 type UsageChart struct {
 	KeyID string

@@ -1333,37 +1333,4 @@ func UsageChartFigure(ch UsageChart) templ.Component {
 	})
 }
 
-// DeveloperWebhooks is the dashboard's webhook endpoints section. Partner
-// webhooks (signed deliveries of journey.snapshot, creditApplication.* and
-// Line-of-Credit status events) replace this placeholder, and its view model
-// WebhooksSection, with endpoint management; the rest of the dashboard stays.
-func DeveloperWebhooks(v WebhooksSection) templ.Component {
-	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
-		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
-		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
-			return templ_7745c5c3_CtxErr
-		}
-		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
-		if !templ_7745c5c3_IsBuffer {
-			defer func() {
-				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
-				if templ_7745c5c3_Err == nil {
-					templ_7745c5c3_Err = templ_7745c5c3_BufErr
-				}
-			}()
-		}
-		ctx = templ.InitializeContext(ctx)
-		templ_7745c5c3_Var75 := templ.GetChildren(ctx)
-		if templ_7745c5c3_Var75 == nil {
-			templ_7745c5c3_Var75 = templ.NopComponent
-		}
-		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 117, "<section id=\"webhooks\" aria-labelledby=\"webhooks-heading\" data-testid=\"webhooks-section\"><h2 id=\"webhooks-heading\">Webhook endpoints</h2><p data-testid=\"webhooks-placeholder\">Signed webhooks (Standard Webhooks) for journey and credit application events are coming. Until then, poll the APIs for changes.</p></section>")
-		if templ_7745c5c3_Err != nil {
-			return templ_7745c5c3_Err
-		}
-		return nil
-	})
-}
-
 var _ = templruntime.GeneratedTemplate

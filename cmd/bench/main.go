@@ -69,7 +69,7 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.wrkRounds, "wrk-rounds", 4, "wrk slices of each target per figure")
 	fs.StringVar(&o.out, "out", "BENCHMARKS.md", "report file (overwritten)")
 	fs.StringVar(&o.portalBin, "portal", "", "a portal binary to measure (default: build ./cmd/portal)")
-	fs.StringVar(&o.only, "only", "", "comma-separated figures to run (wrk-poll,wrk-api,submit,e2e,crowd); default all")
+	fs.StringVar(&o.only, "only", "", "comma-separated figures to run (wrk-poll,wrk-api,submit,e2e,crowd,webhooks); default all")
 	fs.StringVar(&o.profileDir, "profile", "", "wrk figures: save the portal's CPU profile, taken over its first measured slice, in this directory (slows that slice)")
 	fs.StringVar(&o.against, "against", "", "wrk figures: measure the portal against another portal binary (a before/after) instead of bare Echo")
 	fs.StringVar(&o.helloAddr, "serve-hello", "", "internal: serve the bare Echo hello handler on this address")
@@ -132,6 +132,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		{"submit", b.submits},
 		{"e2e", b.endToEnd},
 		{"crowd", b.crowdPolling},
+		{"webhooks", b.webhookFigures},
 	}
 	for _, s := range steps {
 		if !o.wants(s.name) {

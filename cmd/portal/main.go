@@ -29,6 +29,7 @@ commands:
   backup --to FILE                     write a consistent online copy of the database
   sandbox --addr A                     run the stage platform alone
   apikey add --tenant T [--scopes S]   create a partner's API key (scopes default: decision); prints it once
+  webhook listen --addr A --secret S   a local webhook receiver: prints verified deliveries, refuses forged ones
 `
 
 // run is the whole program: it parses args (args[0] is the program name), reads
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return apikey(ctx, rest, getenv, stdout)
 	case "officer":
 		return officer(ctx, rest, getenv, stdin, stdout)
+	case "webhook":
+		return webhook(ctx, rest, getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

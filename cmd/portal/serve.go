@@ -18,12 +18,14 @@ import (
 	"prequal/correlation"
 	"prequal/email"
 	"prequal/handlers"
+	"prequal/lending"
 	"prequal/mailcatcher"
 	"prequal/platform"
 	"prequal/sandbox"
 	"prequal/static"
 	"prequal/store"
 	"prequal/views"
+	"prequal/webhooks"
 	"prequal/worker"
 )
 
@@ -41,6 +43,7 @@ type app struct {
 	mailCatcher *mailcatcher.Catcher
 	mailer      *email.Sender
 	worker      *worker.Worker
+	webhooks    *webhooks.Worker
 	handler     http.Handler
 }
 
@@ -129,6 +132,14 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		OfferTTL:    cfg.OfferTTL,
 	})
 
+	guard := webhooks.Guard{Production: cfg.production()}
+	a.webhooks = webhooks.New(webhooks.Config{
+		Store:  st,
+		Logger: log.With("component", "webhooks"),
+		Guard:  guard,
+		Lease:  lending.WebhookAttemptTimeout + cfg.JobLease,
+	})
+
 	var catcher handlers.MailCatcher
 	if a.mailCatcher != nil {
 		catcher = a.mailCatcher
@@ -151,6 +162,8 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		WakeWorker:        a.worker.Wake,
 		MailRelay:         relay.String(),
 		MailCatcher:       catcher,
+		CheckWebhookURL:   guard.CheckURL,
+		WakeWebhooks:      a.webhooks.Wake,
 	}, st)
 	if err != nil {
 		a.close()
@@ -201,6 +214,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- a.worker.Run(workerCtx) }()
+	webhooksDone := make(chan error, 1)
+	go func() { webhooksDone <- a.webhooks.Run(workerCtx) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -224,6 +239,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		}
 	case <-shutdownCtx.Done():
 		err = errors.Join(err, errors.New("worker did not stop within the shutdown grace"))
+	}
+	select {
+	case wErr := <-webhooksDone:
+		if wErr != nil && !errors.Is(wErr, context.Canceled) {
+			err = errors.Join(err, wErr)
+		}
+	case <-shutdownCtx.Done():
+		err = errors.Join(err, errors.New("webhook worker did not stop within the shutdown grace"))
 	}
 	if shErr := srv.Shutdown(shutdownCtx); shErr != nil {
 		err = errors.Join(err, fmt.Errorf("http shutdown: %w", shErr))
