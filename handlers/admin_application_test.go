@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -292,6 +293,9 @@ func TestNoAdminPageOrExportShowsAFullSSN(t *testing.T) {
 	p := newAdminPortal(t)
 	a := admApplicant()
 	a.SSN = "518473926"
+	a.CoApplicant = &lending.CoApplicant{FirstName: "Sam", LastName: "Cole", Email: "sam@example.com",
+		DOB: time.Date(1988, 7, 3, 0, 0, 0, 0, time.UTC), SSN: "534567892", SSNLast4: "7892", EmploymentStatus: "employed",
+		IncomeYearly: 62000_00, HousingMonthly: 700_00, Relationship: "spouse"}
 	app, lead := p.submitted(a)
 	p.update(lead, lending.LeadNoOffers, nil, nil)
 	held := p.held()
@@ -316,11 +320,15 @@ func TestNoAdminPageOrExportShowsAFullSSN(t *testing.T) {
 		for _, m := range ssnLike.FindAllString(body, -1) {
 			t.Errorf("%s contains an SSN-shaped %q", path, m)
 		}
-		if strings.Contains(body, "518473926") {
-			t.Errorf("%s contains the SSN", path)
+		if strings.Contains(body, "518473926") || strings.Contains(body, "534567892") {
+			t.Errorf("%s contains an SSN", path)
 		}
 	}
 	if !strings.Contains(bodies["/admin/applications/"+app.ID], "***-**-3926") {
 		t.Error("the masked SSN is missing from the detail page")
+	}
+	co := doc(t, bodies["/admin/applications/"+app.ID]).Find(`[data-testid="admin-co-applicant"]`)
+	if !strings.Contains(co.Text(), "Sam Cole") || !strings.Contains(co.Text(), "***-**-7892") || !strings.Contains(co.Text(), "$62,000.00") {
+		t.Errorf("the co-applicant on the detail page: %q", co.Text())
 	}
 }

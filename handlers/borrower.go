@@ -68,15 +68,63 @@ func (s *Server) applyForm(c echo.Context) error {
 	v := s.applyView(lending.ApplicationForm{}, nil)
 	if sc, ok := s.stageScenario(c.QueryParam(stage.FieldScenario)); ok {
 		v.Form, v.Scenario, v.ScenarioSSN = lending.ApplicationForm(sc.Form), sc.ID, sc.Form[lending.FieldSSN]
+		v.ScenarioCoSSN = sc.Form[lending.FieldCoSSN]
+	}
+	if c.QueryParam(paramCoApplicant) == lending.Checked {
+		if err := s.prefillFromApplication(c, &v); err != nil {
+			return err
+		}
+		v.Form[lending.FieldCoApplicant] = lending.Checked
 	}
 	return render(c, http.StatusOK, views.Apply(v))
+}
+
+// paramCoApplicant (=yes) opens the form's co-applicant section; paramFrom names
+// the borrower's earlier application whose details prefill the new form (the
+// no-offers advice links here).
+const (
+	paramCoApplicant = "coApplicant"
+	paramFrom        = "from"
+)
+
+// prefillFromApplication copies the borrower's details from the application
+// named by ?from= (only one bound to this session; anything else prefills
+// nothing) into the form: never the SSN, never a consent — those are given again.
+func (s *Server) prefillFromApplication(c echo.Context, v *views.ApplyForm) error {
+	if v.Form == nil {
+		v.Form = lending.ApplicationForm{}
+	}
+	id := c.QueryParam(paramFrom)
+	if !idPattern.MatchString(id) {
+		return nil
+	}
+	sid, err := s.borrowerSession(c, false)
+	if err != nil || sid == "" {
+		return err
+	}
+	app, err := s.store.ApplicationForSession(c.Request().Context(), id, sid)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for name, value := range lending.FormOf(app) {
+		v.Form[name] = value
+	}
+	if sc, ok := stage.ScenarioFromEmail(app.Email); ok && app.IsTest {
+		if _, ok := s.stageScenario(sc.ID); ok {
+			v.Scenario = sc.ID // still QA test data
+		}
+	}
+	return nil
 }
 
 // applyValidate re-renders one field's message region (htmx, on blur).
 func (s *Server) applyValidate(c echo.Context) error {
 	field := c.FormValue("field")
-	known := false
-	for _, f := range lending.FormFields {
+	known := field == lending.FieldCoApplicant
+	for _, f := range append(lending.FormFields, lending.CoApplicantFields...) {
 		known = known || f == field
 	}
 	if !known {
@@ -98,6 +146,7 @@ func (s *Server) applySubmit(c echo.Context) error {
 			v.Scenario = sc.ID
 		}
 		v.SSNCleared = form.Get(lending.FieldSSN) != ""
+		v.CoSSNCleared = form.Get(lending.FieldCoSSN) != ""
 		return render(c, http.StatusUnprocessableEntity, views.Apply(v))
 	}
 	key := form.Get(lending.FieldIdempotencyKey)

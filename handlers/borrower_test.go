@@ -188,7 +188,7 @@ func TestApplicationBelongsToItsSession(t *testing.T) {
 		t.Fatalf("own application: %d", resp.StatusCode)
 	}
 	d := doc(t, body)
-	if got := d.Find(`[data-testid="application-status"]`).Text(); got != "created" {
+	if got := d.Find(`[data-testid="application-status"]`).AttrOr("data-status", ""); got != "created" {
 		t.Errorf("application-status %q, want created", got)
 	}
 	if d.Find(`[data-testid="checking-rates"]`).Length() != 1 {

@@ -80,8 +80,8 @@ func TestStatusPollIntervalAndStop(t *testing.T) {
 		if trig != tt.delay {
 			t.Errorf("after %v: hx-trigger %q, want %q", tt.after, trig, tt.delay)
 		}
-		if d.Find(`[data-testid="application-status"]`).Text() != "created" {
-			t.Errorf("status text %q", d.Find(`[data-testid="application-status"]`).Text())
+		if d.Find(`[data-testid="application-status"]`).AttrOr("data-status", "") != "created" {
+			t.Errorf("status text %q", d.Find(`[data-testid="application-status"]`).AttrOr("data-status", ""))
 		}
 	}
 	clock = now
@@ -126,7 +126,7 @@ func TestOffersPageGroupsAndSorts(t *testing.T) {
 
 	_, body := p.get(p.client, "/applications/"+id)
 	d := doc(t, body)
-	if d.Find(`[data-testid="application-status"]`).Text() != "offers_found" {
+	if d.Find(`[data-testid="application-status"]`).AttrOr("data-status", "") != "offers_found" {
 		t.Fatal("status not offers_found")
 	}
 	sections := d.Find(`section[data-testid^="offer-range-"]`)
@@ -276,7 +276,7 @@ func TestTimedOutOffersRetry(t *testing.T) {
 	_, body := p.get(p.client, "/applications/"+id)
 	d := doc(t, body)
 	if d.Find(`[data-testid="timed-out"]`).Length() != 1 || d.Find(`[data-testid="retry"]`).Length() != 1 {
-		t.Fatalf("no timed-out screen with retry: status %q", d.Find(`[data-testid="application-status"]`).Text())
+		t.Fatalf("no timed-out screen with retry: status %q", d.Find(`[data-testid="application-status"]`).AttrOr("data-status", ""))
 	}
 	resp, _ := p.postForm(p.client, "/applications/"+id+"/retry", nil)
 	if resp.StatusCode != http.StatusSeeOther {

@@ -38,9 +38,16 @@ type Application struct {
 	// EmailConfirmedAt is when the borrower first opened a resume link sent to
 	// Email (zero: not confirmed).
 	EmailConfirmedAt time.Time
+	// CoApplicant is the person who applied with the borrower (SSN empty,
+	// SSNLast4 set); nil when none. store.Application and
+	// store.ApplicationForSession fill it; the list queries leave it nil.
+	CoApplicant *CoApplicant
 
 	Lead   Lead
 	Review Review
+	// LenderOutcome is what the lender of the chosen offer decided (zero: not
+	// reported yet).
+	LenderOutcome LenderOutcome
 }
 
 // Lead is the application's lead at the platform. Zero times mean "not yet".
@@ -69,6 +76,9 @@ type LeadReport struct {
 	// AdverseActionNotice is the raw HTML notice; nil when the platform sent none.
 	AdverseActionNotice *string
 	SelectedProductID   string // "" when none
+	// LenderOutcome is the lender's decision on the selected product; nil when
+	// the platform reported none.
+	LenderOutcome *LenderOutcome
 }
 
 // Review is the officer-side status of the application (seeds 003/004) with the
@@ -156,6 +166,8 @@ const (
 	EventOffersDeclined = "offers_declined"
 	// EventOffersExpired: no offer was chosen within PORTAL_OFFER_TTL.
 	EventOffersExpired = "offers_expired"
+	// EventLenderOutcome: the lender reported its decision on the chosen offer.
+	EventLenderOutcome = "lender_outcome"
 )
 
 // MaxRejectedCallbackEventsPerHour is how many callback_rejected events one

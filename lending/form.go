@@ -1,5 +1,10 @@
 package lending
 
+import (
+	"strconv"
+	"time"
+)
+
 // Form field names: the lead payload's names (seed 000), which /qa/scenarios.json's forms use too.
 const (
 	FieldRequestedLoanAmount   = "requestedLoanAmount"
@@ -46,8 +51,12 @@ type ApplicationForm map[string]string
 
 // NewApplicationForm reads every form field through get (e.g. echo.Context.FormValue).
 func NewApplicationForm(get func(name string) string) ApplicationForm {
-	f := make(ApplicationForm, len(FormFields)+1)
+	f := make(ApplicationForm, len(FormFields)+len(CoApplicantFields)+2)
 	for _, name := range FormFields {
+		f[name] = get(name)
+	}
+	f[FieldCoApplicant] = get(FieldCoApplicant)
+	for _, name := range CoApplicantFields {
 		f[name] = get(name)
 	}
 	f[FieldIdempotencyKey] = get(FieldIdempotencyKey)
@@ -144,3 +153,28 @@ const (
 	ConsentTcpa        = "tcpa"
 	ConsentTextVersion = "2026-11-01"
 )
+
+// FormOf is the form that would re-create the borrower's side of an application,
+// to prefill a new one: every detail except the SSN (never sent back to a
+// browser) and the consents (given again for each application).
+func FormOf(a Application) ApplicationForm {
+	return ApplicationForm{
+		FieldRequestedLoanAmount:   strconv.FormatInt(int64(a.RequestedAmount/100), 10),
+		FieldLoanPurpose:           a.LoanPurpose,
+		FieldFirstName:             a.FirstName,
+		FieldLastName:              a.LastName,
+		FieldEmail:                 a.Email,
+		FieldPhone:                 a.Phone,
+		FieldDOB:                   a.DOB.Format(time.DateOnly),
+		FieldStreet:                a.Street,
+		FieldUnit:                  a.Unit,
+		FieldCity:                  a.City,
+		FieldState:                 a.State,
+		FieldZipcode:               a.Zipcode,
+		FieldEmploymentStatus:      a.EmploymentStatus,
+		FieldIncomeYearly:          strconv.FormatInt(int64(a.IncomeYearly/100), 10),
+		FieldHousingType:           a.HousingType,
+		FieldHousingMonthlyPayment: strconv.FormatInt(int64(a.HousingMonthly/100), 10),
+		FieldCreditRating:          a.CreditRating,
+	}
+}

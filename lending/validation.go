@@ -47,6 +47,8 @@ type Applicant struct {
 	HousingMonthly   Cents
 	CreditRating     string
 	ConsentTcpa      bool
+	// CoApplicant is the person applying with the borrower; nil when none.
+	CoApplicant *CoApplicant
 }
 
 // SSNLast4 is the only part of the SSN the portal keeps in clear.
@@ -62,6 +64,16 @@ func (f ApplicationForm) Validate(today time.Time) (Applicant, FieldErrors) {
 	for _, name := range FormFields {
 		if msg := f.ValidateField(name, today); msg != "" {
 			errs[name] = msg
+		}
+	}
+	if msg := f.ValidateField(FieldCoApplicant, today); msg != "" {
+		errs[FieldCoApplicant] = msg
+	}
+	if f.HasCoApplicant() {
+		for _, name := range CoApplicantFields {
+			if msg := f.ValidateField(name, today); msg != "" {
+				errs[name] = msg
+			}
 		}
 	}
 	if len(errs) > 0 {
@@ -88,13 +100,20 @@ func (f ApplicationForm) Validate(today time.Time) (Applicant, FieldErrors) {
 		ConsentTcpa:      f[FieldConsentTcpa] == Checked,
 	}
 	a.DOB, _ = time.Parse(time.DateOnly, strings.TrimSpace(f[FieldDOB]))
+	if f.HasCoApplicant() {
+		a.CoApplicant = f.coApplicant()
+	}
 	return a, nil
 }
 
 // ValidateField returns the message for one field ("" when it is valid). It is what
-// both the full submit and the on-blur check use.
+// both the full submit and the on-blur check use. A co-applicant field follows the
+// rule of the borrower's field of the same kind.
 func (f ApplicationForm) ValidateField(name string, today time.Time) string {
 	v := strings.TrimSpace(f[name])
+	if name == FieldCoApplicant || name == FieldCoRelationship || coApplicantRule[name] != "" {
+		return f.validateCoApplicantField(name, today)
+	}
 	switch name {
 	case FieldRequestedLoanAmount:
 		return checkDollars(v, "Enter the amount you want to borrow", MinLoanAmountDollars, MaxLoanAmountDollars,

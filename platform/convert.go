@@ -126,6 +126,16 @@ func (l Lead) Report() (lending.LeadReport, error) {
 	if l.SelectedProductID != nil {
 		r.SelectedProductID = *l.SelectedProductID
 	}
+	if o := l.LenderOutcome; o != nil {
+		st, err := lending.ParseLenderOutcomeStatus(o.Status)
+		if err != nil {
+			return lending.LeadReport{}, fmt.Errorf("platform: lead %q: lenderOutcome: %w", l.UUID, err)
+		}
+		if o.ProductID == "" {
+			return lending.LeadReport{}, fmt.Errorf("platform: lead %q: lenderOutcome: productId is required", l.UUID)
+		}
+		r.LenderOutcome = &lending.LenderOutcome{Status: st, ProductID: o.ProductID, Reasons: o.Reasons, At: o.DecidedAt}
+	}
 	return r, nil
 }
 

@@ -34,6 +34,25 @@ type LeadRequest struct {
 	Address             Address    `json:"address"`
 	Employment          Employment `json:"employment"`
 	Housing             Housing    `json:"housing"`
+	// CoApplicant is the portal's extension of seed 000's lead (issue 15): the
+	// person applying with the borrower. Absent (not null, not {}) when there is
+	// none, so a lead without one is exactly seed 000's.
+	CoApplicant *CoApplicant `json:"coApplicant,omitempty"`
+}
+
+// CoApplicant is the co-applicant of a lead (an extension of seed 000): their
+// identity, relationship to the borrower, employment and yearly gross income in
+// dollars, and their share of the borrower's monthly housing payment in dollars.
+// They live at the borrower's address.
+type CoApplicant struct {
+	FirstName             string     `json:"firstName"`
+	LastName              string     `json:"lastName"`
+	Email                 string     `json:"email"`
+	DOB                   string     `json:"dob"` // YYYY-MM-DD
+	SSN                   string     `json:"ssn"`
+	Relationship          string     `json:"relationship"` // spouse | domestic_partner | family | other
+	Employment            Employment `json:"employment"`
+	HousingMonthlyPayment int64      `json:"housingMonthlyPayment"`
 }
 
 // Borrower identifies the consumer. SSN is nine digits without dashes.
@@ -83,7 +102,28 @@ type Lead struct {
 	Products            []Product `json:"products"`
 	AdverseActionNotice *string   `json:"adverseActionNotice,omitempty"`
 	SelectedProductID   *string   `json:"selectedProductId,omitempty"`
-	UpdatedAt           time.Time `json:"updatedAt"`
+	// LenderOutcome is the portal's extension of seed 000's lead (issue 15): what
+	// the lender of the selected product decided after the borrower continued to
+	// it. Absent until the lender decides.
+	LenderOutcome *LenderOutcome `json:"lenderOutcome,omitempty"`
+	UpdatedAt     time.Time      `json:"updatedAt"`
+}
+
+// Lender outcome statuses on the wire.
+const (
+	LenderOutcomeApproved = "approved"
+	LenderOutcomeDeclined = "declined"
+	LenderOutcomeFunded   = "funded"
+)
+
+// LenderOutcome is the lender's decision on the selected product (an extension
+// of seed 000): approved, declined (with up to four reasons in the lender's
+// words) or funded, and when the lender decided.
+type LenderOutcome struct {
+	Status    string    `json:"status"`
+	ProductID string    `json:"productId"`
+	Reasons   []string  `json:"reasons,omitempty"`
+	DecidedAt time.Time `json:"decidedAt"`
 }
 
 // Product is one prequalified offer. Money is in dollars with cents; apr and

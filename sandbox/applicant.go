@@ -21,6 +21,12 @@ import (
 //   - openCreditLines: excellent 3, good 2, fair 1, poor 0;
 //   - yearsAtJob: 3 when employed; omitted otherwise, so the engine estimates it
 //     and says so in estimatedFields.
+//
+// A lead with a coApplicant (the portal's extension of seed 000) is weighed as a
+// household: income is both incomes; other debt is the same credit-rating share
+// of both incomes; a mortgage counts both payments (the borrower's and the
+// co-applicant's share); yearsAtJob is 3 when either of them is employed. Age and
+// open credit lines stay the borrower's.
 var (
 	otherDebtShare = map[string]float64{"excellent": 0.02, "good": 0.06, "fair": 0.12, "poor": 0.22}
 	openLines      = map[string]int{"excellent": 3, "good": 2, "fair": 1, "poor": 0}
@@ -33,10 +39,16 @@ const (
 
 // applicantFor maps a lead to the engine's applicant for a requested amount.
 func applicantFor(req platform.LeadRequest, amountDollars int64, on time.Time) decision.Applicant {
-	income := float64(req.Employment.IncomeYearly)
+	income := float64(householdIncome(req))
+	mortgage := req.Housing.MonthlyPayment
+	employed := req.Employment.Status == "employed"
+	if co := req.CoApplicant; co != nil {
+		mortgage += co.HousingMonthlyPayment
+		employed = employed || co.Employment.Status == "employed"
+	}
 	debt := math.Round(otherDebtShare[req.CreditRating] * income)
 	if req.Housing.Type == "own_with_mortgage" {
-		debt += float64(req.Housing.MonthlyPayment * monthsPerYear)
+		debt += float64(mortgage * monthsPerYear)
 	}
 	lines := openLines[req.CreditRating]
 	a := decision.Applicant{
@@ -46,7 +58,7 @@ func applicantFor(req platform.LeadRequest, amountDollars int64, on time.Time) d
 		RequestedAmount: float64(amountDollars),
 		OpenCreditLines: &lines,
 	}
-	if req.Employment.Status == "employed" {
+	if employed {
 		years := employedYearsAtJob
 		a.YearsAtJob = &years
 	}
@@ -60,4 +72,14 @@ func ageFromDOB(dob string, on time.Time) int {
 		return 0
 	}
 	return ageOn(d, on)
+}
+
+// householdIncome is the yearly income a lead stands on in dollars: the
+// borrower's, plus the co-applicant's when there is one.
+func householdIncome(req platform.LeadRequest) int64 {
+	income := req.Employment.IncomeYearly
+	if co := req.CoApplicant; co != nil {
+		income += co.Employment.IncomeYearly
+	}
+	return income
 }

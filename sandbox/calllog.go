@@ -18,6 +18,7 @@ const (
 	LogCallbackAttempt = "callback_attempt" // one delivery attempt of a callback
 	LogCallbackSkipped = "callback_skipped" // a callback that was deliberately not sent
 	LogLenderVisit     = "lender_visit"     // a lenderOfferUrl was opened
+	LogLenderOutcome   = "lender_outcome"   // QA played the lender's decision on the selected offer
 	LogControls        = "controls"         // QA changed or reset the stage controls
 )
 
@@ -53,6 +54,17 @@ func maskLead(req platform.LeadRequest) platform.LeadRequest {
 	}
 	if req.Address.Street != "" {
 		m.Address.Street = maskedPlaceholder
+	}
+	if co := req.CoApplicant; co != nil {
+		mc := *co
+		mc.FirstName, mc.LastName = initial(co.FirstName), initial(co.LastName)
+		mc.Email, mc.SSN = maskEmail(co.Email), lastFour(co.SSN)
+		if len(co.DOB) >= 4 {
+			mc.DOB = co.DOB[:4]
+		} else if co.DOB != "" {
+			mc.DOB = maskedPlaceholder
+		}
+		m.CoApplicant = &mc
 	}
 	return m
 }

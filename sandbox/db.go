@@ -91,6 +91,10 @@ CREATE TABLE IF NOT EXISTS call_log (
 CREATE INDEX IF NOT EXISTS call_log_by_lead ON call_log (lead_uuid, id);
 CREATE INDEX IF NOT EXISTS call_log_by_partner_lead_id ON call_log (partner_lead_id, id);
 CREATE INDEX IF NOT EXISTS call_log_by_token ON call_log (token_id) WHERE token_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS lender_outcomes (
+	lead_uuid    TEXT PRIMARY KEY REFERENCES leads (uuid),
+	outcome_json TEXT NOT NULL
+);
 `
 
 // Delivery states.
@@ -223,7 +227,8 @@ func (st *store) getToken(ctx context.Context, hash string) (tokenRow, error) {
 // ---- leads ----
 
 // leadRow is a lead as the sandbox keeps it. Request is the submitted lead without
-// the SSN, which the sandbox never needs after validation and so never stores.
+// the SSNs (the borrower's and a co-applicant's), which the sandbox never needs
+// after validation and so never stores.
 type leadRow struct {
 	UUID              string
 	ClientID          string
@@ -236,6 +241,7 @@ type leadRow struct {
 	Status            string
 	Notice            *string
 	SelectedProductID *string
+	LenderOutcome     *platform.LenderOutcome // what QA played as the lender's decision; nil: none yet
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	InProgressAt      time.Time
@@ -245,7 +251,8 @@ type leadRow struct {
 
 const leadColumns = `uuid, client_id, idempotency_key, body_sha256, partner_lead_id, scenario, request_json,
 	correlation_id, status, notice, selected_product_id, created_at, updated_at, in_progress_at,
-	finding_products_at, next_step_at`
+	finding_products_at, next_step_at,
+	(SELECT o.outcome_json FROM lender_outcomes o WHERE o.lead_uuid = leads.uuid)`
 
 func scanLead(row interface{ Scan(...any) error }) (leadRow, error) {
 	var (
@@ -254,9 +261,11 @@ func scanLead(row interface{ Scan(...any) error }) (leadRow, error) {
 		notice, selected           sql.NullString
 		created, updated           int64
 		inProgress, finding, nextA sql.NullInt64
+		outcomeJSON                sql.NullString
 	)
 	err := row.Scan(&l.UUID, &l.ClientID, &l.IdempotencyKey, &l.BodySHA256, &l.PartnerLeadID, &l.Scenario,
-		&reqJSON, &l.CorrelationID, &l.Status, &notice, &selected, &created, &updated, &inProgress, &finding, &nextA)
+		&reqJSON, &l.CorrelationID, &l.Status, &notice, &selected, &created, &updated, &inProgress, &finding, &nextA,
+		&outcomeJSON)
 	if errors.Is(err, sql.ErrNoRows) {
 		return leadRow{}, errNotFound
 	}
@@ -271,6 +280,12 @@ func scanLead(row interface{ Scan(...any) error }) (leadRow, error) {
 	}
 	if selected.Valid {
 		l.SelectedProductID = &selected.String
+	}
+	if outcomeJSON.Valid {
+		l.LenderOutcome = &platform.LenderOutcome{}
+		if err := json.Unmarshal([]byte(outcomeJSON.String), l.LenderOutcome); err != nil {
+			return leadRow{}, fmt.Errorf("lead %s: lender outcome: %w", l.UUID, err)
+		}
 	}
 	l.CreatedAt, l.UpdatedAt = fromMicros(created), fromMicros(updated)
 	l.InProgressAt, l.FindingAt, l.NextStepAt = fromNullMicros(inProgress), fromNullMicros(finding), fromNullMicros(nextA)
@@ -298,6 +313,11 @@ func (st *store) createLeadOnce(ctx context.Context, l leadRow, onCreate func(q 
 		}
 		req := l.Request
 		req.Borrower.SSN = ""
+		if co := req.CoApplicant; co != nil {
+			withoutSSN := *co
+			withoutSSN.SSN = ""
+			req.CoApplicant = &withoutSSN
+		}
 		reqJSON, err := json.Marshal(req)
 		if err != nil {
 			return err
@@ -706,4 +726,19 @@ func (st *store) logEntries(ctx context.Context, leadUUID, partnerLeadID string)
 		return nil, fmt.Errorf("logEntries: %w", err)
 	}
 	return out, nil
+}
+
+// setLenderOutcome stores the lead's lender outcome (one per lead, replaced as
+// it moves forward).
+func setLenderOutcome(ctx context.Context, q querier, leadUUID string, o platform.LenderOutcome) error {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	_, err = q.ExecContext(ctx, `INSERT INTO lender_outcomes (lead_uuid, outcome_json) VALUES (?, ?)
+		ON CONFLICT (lead_uuid) DO UPDATE SET outcome_json = excluded.outcome_json`, leadUUID, string(b))
+	if err != nil {
+		return fmt.Errorf("setLenderOutcome: %w", err)
+	}
+	return nil
 }

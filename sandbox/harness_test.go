@@ -241,7 +241,7 @@ func leadFromForm(t *testing.T, form map[string]string, partnerLeadID string) pl
 			return -1
 		}, v)
 	}
-	return platform.LeadRequest{
+	lead := platform.LeadRequest{
 		PartnerLeadID:       partnerLeadID,
 		RequestedLoanAmount: num("requestedLoanAmount"),
 		LoanPurpose:         form["loanPurpose"],
@@ -253,6 +253,13 @@ func leadFromForm(t *testing.T, form map[string]string, partnerLeadID string) pl
 		Employment: platform.Employment{Status: form["employmentStatus"], IncomeYearly: num("incomeYearly")},
 		Housing:    platform.Housing{Type: form["housingType"], MonthlyPayment: num("housingMonthlyPayment")},
 	}
+	if form["coApplicant"] == "yes" {
+		lead.CoApplicant = &platform.CoApplicant{FirstName: form["coFirstName"], LastName: form["coLastName"],
+			Email: form["coEmail"], DOB: form["coDob"], SSN: digits(form["coSsn"]), Relationship: form["coRelationship"],
+			Employment:            platform.Employment{Status: form["coEmploymentStatus"], IncomeYearly: num("coIncomeYearly")},
+			HousingMonthlyPayment: num("coHousingMonthlyPayment")}
+	}
+	return lead
 }
 
 // scenarioLead is the wire lead of a QA scenario.

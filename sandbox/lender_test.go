@@ -3,6 +3,7 @@ package sandbox
 import (
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -191,5 +192,75 @@ func TestNoOffersNotice(t *testing.T) {
 	}
 	if n := strings.Count(notice, "<li>"); n > 4+4 {
 		t.Errorf("%d list items: at most 4 reasons and 4 key factors", n)
+	}
+}
+
+// postOutcome posts the lender page's QA form and returns the status and the
+// Location it answered (redirects are not followed).
+func postOutcome(t *testing.T, lenderOfferURL string, form url.Values) (int, string) {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.PostForm(lenderOfferURL+"/outcome", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+func TestLenderOutcomeIsReportedBySignedCallback(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token()
+	uuid := h.create(tok, plainLead(t, "outcome-1"))
+	l := h.waitStatus(tok, uuid, platform.StatusOffersFound)
+	chosen, other := l.Products[0], l.Products[1]
+
+	// Before the borrower chose, the lender has nothing to decide.
+	if status, _ := postOutcome(t, chosen.LenderOfferURL, url.Values{"outcome": {"approved"}}); status != http.StatusConflict {
+		t.Fatalf("outcome before selection: %d", status)
+	}
+	_, body := get(t, chosen.LenderOfferURL)
+	if !strings.Contains(body, `data-testid="lender-outcome-form"`) || !strings.Contains(body, `action="`+chosen.ProductID+`/outcome"`) {
+		t.Fatalf("the lender page has no QA decision form:\n%s", body)
+	}
+	waitFor(t, "the product_selected callback", func() bool { return len(h.recv.accepted(uuid)) == 2 })
+
+	if status, _ := postOutcome(t, other.LenderOfferURL, url.Values{"outcome": {"approved"}}); status != http.StatusConflict {
+		t.Errorf("outcome for an offer not chosen: %d", status)
+	}
+	if status, _ := postOutcome(t, chosen.LenderOfferURL, url.Values{"outcome": {"declined"}}); status != http.StatusConflict {
+		t.Errorf("a decline without a reason: %d", status)
+	}
+	status, loc := postOutcome(t, chosen.LenderOfferURL, url.Values{"outcome": {"approved"}})
+	if status != http.StatusSeeOther || loc != "../"+chosen.ProductID {
+		t.Fatalf("approve: %d Location %q", status, loc)
+	}
+	waitFor(t, "the approved callback", func() bool { return len(h.recv.accepted(uuid)) == 3 })
+	cb := h.recv.accepted(uuid)[2].Callback.Data
+	if cb.Status != platform.StatusProductSelected || cb.LenderOutcome == nil || cb.LenderOutcome.Status != "approved" ||
+		cb.LenderOutcome.ProductID != chosen.ProductID || cb.LenderOutcome.DecidedAt.IsZero() {
+		t.Fatalf("approved callback %+v", cb.LenderOutcome)
+	}
+	// Approved may still be declined at verification, with reasons; then nothing more.
+	status, _ = postOutcome(t, chosen.LenderOfferURL, url.Values{"outcome": {"declined"},
+		"reason": {"Unable to verify income", "made up", "Unable to verify income"}})
+	if status != http.StatusSeeOther {
+		t.Fatalf("decline: %d", status)
+	}
+	waitFor(t, "the declined callback", func() bool { return len(h.recv.accepted(uuid)) == 4 })
+	o := h.recv.accepted(uuid)[3].Callback.Data.LenderOutcome
+	if o == nil || o.Status != "declined" || len(o.Reasons) != 1 || o.Reasons[0] != "Unable to verify income" {
+		t.Fatalf("declined callback %+v", o)
+	}
+	if status, _ := postOutcome(t, chosen.LenderOfferURL, url.Values{"outcome": {"funded"}}); status != http.StatusConflict {
+		t.Errorf("funded after a decline: %d", status)
+	}
+	_, body = get(t, chosen.LenderOfferURL)
+	if !strings.Contains(body, `data-outcome="declined"`) || strings.Contains(body, "lender-outcome-form") {
+		t.Error("the lender page does not show the final decision, or still offers the form")
+	}
+	// Polling sees it too.
+	if l := h.lead(tok, uuid); l.LenderOutcome == nil || l.LenderOutcome.Status != "declined" {
+		t.Errorf("GET lead: %+v", l.LenderOutcome)
 	}
 }

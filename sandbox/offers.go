@@ -125,7 +125,7 @@ func (p panelRun) quote(l lender, rng string, amountDollars int64, score int) (o
 	feeRate := l.feeFor(score)
 	fee := (principal*lending.Cents(feeRate) + 5_000) / 10_000 // half up to the cent
 
-	affordable := lending.Cents(p.Request.Employment.IncomeYearly*100/monthsPerYear) * affordableShareBP / 10_000
+	affordable := lending.Cents(householdIncome(p.Request)*100/monthsPerYear) * affordableShareBP / 10_000
 	var (
 		term int
 		am   lending.Amortization

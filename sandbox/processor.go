@@ -250,6 +250,7 @@ func snapshot(l leadRow, products []platform.Product) platform.Lead {
 		Products:            products,
 		AdverseActionNotice: l.Notice,
 		SelectedProductID:   l.SelectedProductID,
+		LenderOutcome:       l.LenderOutcome,
 		UpdatedAt:           l.UpdatedAt,
 	}
 }
@@ -299,7 +300,7 @@ func (s *Sandbox) enqueueCallbacks(ctx context.Context, q querier, l leadRow, pr
 		at     time.Time
 	}{{platform.StatusInProgress, l.InProgressAt}, {platform.StatusFindingProducts, l.FindingAt}} {
 		old := l
-		old.Status, old.UpdatedAt, old.Notice, old.SelectedProductID = stale.status, stale.at, nil, nil
+		old.Status, old.UpdatedAt, old.Notice, old.SelectedProductID, old.LenderOutcome = stale.status, stale.at, nil, nil, nil
 		staleBody, err := callbackBody(snapshot(old, nil), stale.at)
 		if err != nil {
 			return err

@@ -90,6 +90,7 @@ func (s *Sandbox) Handler() http.Handler {
 	mux.HandleFunc("POST /personal/v1/leads", s.requireToken(s.handleCreateLead))
 	mux.HandleFunc("GET /personal/v1/leads/{uuid}", s.requireToken(s.handleGetLead))
 	mux.HandleFunc("GET /lenders/{slug}/offers/{productId}", s.handleLenderOffer)
+	mux.HandleFunc("POST /lenders/{slug}/offers/{productId}/outcome", s.handleLenderOutcome)
 	mux.HandleFunc("GET /controls", s.handleGetControls)
 	mux.HandleFunc("POST /controls", s.handleSetControls)
 	mux.HandleFunc("POST /controls/reset", s.handleResetControls)

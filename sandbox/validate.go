@@ -37,6 +37,7 @@ var (
 	loanPurposes = []string{"debt_consolidation", "credit_card_refinancing", "home_improvement", "major_purchase",
 		"medical", "moving", "wedding", "vacation", "car", "business", "other"}
 	creditRatings      = []string{"excellent", "good", "fair", "poor"}
+	relationships      = []string{"spouse", "domestic_partner", "family", "other"}
 	employmentStatuses = []string{"employed", "self_employed", "retired", "not_employed", "other"}
 	housingTypes       = []string{"rent", "own_with_mortgage", "own_outright"}
 	// usStates: the USPS codes of the 50 states and DC.
@@ -107,7 +108,30 @@ func validateLead(l platform.LeadRequest, today time.Time) fieldErrors {
 	if l.Housing.MonthlyPayment < 0 || l.Housing.MonthlyPayment > maxHousingDollars {
 		fe.add("housing.monthlyPayment", "must be whole dollars from 0 to %d", maxHousingDollars)
 	}
+	if co := l.CoApplicant; co != nil {
+		validateCoApplicant(fe, *co, b.SSN, today)
+	}
 	return fe
+}
+
+// validateCoApplicant checks the co-applicant extension by the borrower's rules.
+func validateCoApplicant(fe fieldErrors, co platform.CoApplicant, borrowerSSN string, today time.Time) {
+	checkName(fe, "coApplicant.firstName", co.FirstName)
+	checkName(fe, "coApplicant.lastName", co.LastName)
+	checkEmail(fe, "coApplicant.email", co.Email)
+	checkDOB(fe, "coApplicant.dob", co.DOB, today)
+	checkSSN(fe, "coApplicant.ssn", co.SSN)
+	if co.SSN != "" && co.SSN == borrowerSSN {
+		fe.add("coApplicant.ssn", "must differ from borrower.ssn")
+	}
+	oneOf(fe, "coApplicant.relationship", co.Relationship, relationships)
+	oneOf(fe, "coApplicant.employment.status", co.Employment.Status, employmentStatuses)
+	if co.Employment.IncomeYearly < 0 || co.Employment.IncomeYearly > maxIncomeDollars {
+		fe.add("coApplicant.employment.incomeYearly", "must be whole dollars from 0 to %d", maxIncomeDollars)
+	}
+	if co.HousingMonthlyPayment < 0 || co.HousingMonthlyPayment > maxHousingDollars {
+		fe.add("coApplicant.housingMonthlyPayment", "must be whole dollars from 0 to %d", maxHousingDollars)
+	}
 }
 
 func oneOf(fe fieldErrors, field, v string, allowed []string) {

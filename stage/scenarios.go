@@ -21,6 +21,7 @@ const (
 	ScenarioHostileNotice         = "hostile-notice"
 	ScenarioUnderwritingApprove   = "underwriting-approve"
 	ScenarioUnderwritingDecline   = "underwriting-decline"
+	ScenarioCoApplicantOffers     = "co-applicant-offers"
 )
 
 // FieldScenario is the form field that marks an application as started from a
@@ -63,6 +64,7 @@ const (
 //	| hostile-notice                   | $30,000, $32k income, poor credit       | no offers with a notice full of hostile HTML (script, event handlers, hx-*, javascript: and data: URLs, iframe, form, style)                  | no_offers       |
 //	| underwriting-approve             | $15,000, $120k income, excellent credit | nothing forced (the tag only labels the lead): the lender panel and the credit engine approve                                                 | offers_found    |
 //	| underwriting-decline             | $25,000, $28k income, poor credit       | nothing forced (the tag only labels the lead): the credit engine declines, the notice gives its reasons                                       | no_offers       |
+//	| co-applicant-offers              | $15,000, $18k income, fair credit, with a co-applicant earning $80k | nothing forced: alone the engine declines (no_offers); with the co-applicant it weighs both incomes and makes offers  | offers_found    |
 //
 // Tags are matched case-insensitively; an unknown tag is an ordinary email.
 type Scenario struct {
@@ -80,6 +82,12 @@ type persona struct {
 	amount, purpose, income         string
 	housing, housingPayment, rating string
 	employment                      string
+	co                              *coPersona
+}
+
+// coPersona is a co-applicant of a persona: the form's co* fields.
+type coPersona struct {
+	first, last, dob, ssn, income, housingShare, relationship string
 }
 
 // form renders a persona as the complete borrower form, with the scenario id as
@@ -95,7 +103,7 @@ func (p persona) form(id string) map[string]string {
 	if purpose == "" {
 		purpose = scenarioDefaultLoanPurpose
 	}
-	return map[string]string{
+	form := map[string]string{
 		"requestedLoanAmount":   p.amount,
 		"loanPurpose":           purpose,
 		"firstName":             p.first,
@@ -119,6 +127,24 @@ func (p persona) form(id string) map[string]string {
 		"consentEsign":          scenarioConsentGiven,
 		FieldScenario:           id,
 	}
+	if c := p.co; c != nil {
+		maps.Copy(form, map[string]string{
+			lending.FieldCoApplicant:             scenarioConsentGiven,
+			lending.FieldCoFirstName:             c.first,
+			lending.FieldCoLastName:              c.last,
+			lending.FieldCoEmail:                 strings.ToLower(c.first) + "@" + scenarioEmailDomain,
+			lending.FieldCoDOB:                   c.dob,
+			lending.FieldCoSSN:                   c.ssn,
+			lending.FieldCoRelationship:          c.relationship,
+			lending.FieldCoEmploymentStatus:      scenarioDefaultEmploymentStatus,
+			lending.FieldCoIncomeYearly:          c.income,
+			lending.FieldCoHousingMonthlyPayment: c.housingShare,
+			lending.FieldCoConsentSoftPull:       scenarioConsentGiven,
+			lending.FieldCoConsentTerms:          scenarioConsentGiven,
+			lending.FieldCoConsentEsign:          scenarioConsentGiven,
+		})
+	}
+	return form
 }
 
 // The personas. Strong: the credit engine approves the requested amount, 75 % of it
@@ -156,6 +182,16 @@ func scenarioTable() []Scenario {
 		first: "Drew", last: "Parker", dob: "1999-01-30", ssn: "512-44-1012", phone: "2025550112",
 		street: "9 Mill Lane", city: "Fresno", state: "CA", zip: "93721",
 		amount: "25000", purpose: "car", income: "28000", housing: "rent", housingPayment: "1100", rating: "poor",
+	}
+
+	// Alone, $15,000 on $18k a year is far more than the engine allows; with a
+	// co-applicant earning $80k the household qualifies.
+	withCo := persona{
+		first: "Rowan", last: "Ellis", dob: "1994-05-06", ssn: "512-44-1013", phone: "2025550113",
+		street: "310 Lake Street", city: "Madison", state: "WI", zip: "53703",
+		amount: "15000", income: "18000", housing: "rent", housingPayment: "1000", rating: "fair",
+		co: &coPersona{first: "Morgan", last: "Ellis", dob: "1992-09-18", ssn: "512-44-1014",
+			income: "80000", housingShare: "500", relationship: "spouse"},
 	}
 
 	return []Scenario{
@@ -242,6 +278,13 @@ func scenarioTable() []Scenario {
 			Description:    "Nothing is forced: the requested amount is far above what the income supports, so the credit engine declines and the notice names its reasons.",
 			ExpectedStatus: string(lending.LeadNoOffers),
 			Form:           decline.form(ScenarioUnderwritingDecline),
+		},
+		{
+			ID:             ScenarioCoApplicantOffers,
+			Title:          "A decline that a co-applicant turns into offers",
+			Description:    "Nothing is forced. This form applies with a co-applicant, and the platform's credit engine weighs both incomes and makes offers. Untick \"I'm applying with the co-applicant below\" and the same borrower alone is declined (no_offers); the no-offers page then links to a new application with the co-applicant section open.",
+			ExpectedStatus: string(lending.LeadOffersFound),
+			Form:           withCo.form(ScenarioCoApplicantOffers),
 		},
 	}
 }

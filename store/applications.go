@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -70,6 +71,9 @@ func (s *Store) CreateApplication(ctx context.Context, in NewApplication) (app l
 type preparedApplication struct {
 	id, fingerprint string
 	sealedSSN       []byte
+	// The co-applicant's, when there is one (sealed bound to their role).
+	coFingerprint string
+	coSealedSSN   []byte
 }
 
 // prepareApplication fills in's defaults and seals its SSN. Sealing and
@@ -83,8 +87,12 @@ func (s *Store) prepareApplication(in *NewApplication) preparedApplication {
 		in.Channel = lending.ChannelWeb
 	}
 	id := NewID()
-	return preparedApplication{id: id, sealedSSN: s.sealer.Seal([]byte(in.Applicant.SSN), []byte(id)),
+	p := preparedApplication{id: id, sealedSSN: s.sealer.Seal([]byte(in.Applicant.SSN), []byte(id)),
 		fingerprint: s.sealer.Fingerprint(in.Applicant.SSN)}
+	if co := in.Applicant.CoApplicant; co != nil {
+		p.coSealedSSN, p.coFingerprint = s.sealer.Seal([]byte(co.SSN), coApplicantAAD(id)), s.sealer.Fingerprint(co.SSN)
+	}
+	return p
 }
 
 // createApplication is CreateApplication's work within tx, shared with
@@ -183,6 +191,11 @@ func (s *Store) createApplication(ctx context.Context, tx *sql.Tx, in NewApplica
 			VALUES (?,?,?,?,?,?,?), (?,?,?,?,?,?,?), (?,?,?,?,?,?,?), (?,?,?,?,?,?,?)`, consentArgs...); err != nil {
 			return err
 		}
+		if co := a.CoApplicant; co != nil {
+			if err := s.insertCoApplicant(ctx, tx, id, *co, p.coSealedSSN, p.coFingerprint, in, now); err != nil {
+				return err
+			}
+		}
 		if err := s.addEvent(ctx, tx, id, now, lending.Event{Kind: lending.EventApplicationReceived, Source: lending.SourceBorrower,
 			StatusTo: string(lending.LeadCreated)}); err != nil {
 			return err
@@ -267,7 +280,8 @@ const applicationColumns = `id, correlation_id, partner_lead_id, is_test, create
 	coalesce(selected_product_id, ''), selected_at_ms,
 	review_status, review_submitted_at_ms, review_decided_at_ms, notice_sent_at_ms,
 	review_reasons, review_other_text, review_decided_by, review_note, email_confirmed_at_ms, channel, coalesce(partner_id, ''),
-	customer_answer, customer_answer_reason, customer_answer_at_ms`
+	customer_answer, customer_answer_reason, customer_answer_at_ms,
+	lender_outcome, lender_outcome_product_id, lender_outcome_reasons, lender_outcome_at_ms`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -279,8 +293,8 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 		dob, leadStatus, review, reasons            string
 		submitted, terminal, lastCallback, selected sql.NullInt64
 		reviewSubmitted, reviewDecided, noticeSent  sql.NullInt64
-		emailConfirmed, answerAt                    sql.NullInt64
-		answer                                      string
+		emailConfirmed, answerAt, outcomeAt         sql.NullInt64
+		answer, outcome, outcomeReasons             string
 	)
 	err := row.Scan(&a.ID, &a.CorrelationID, &a.PartnerLeadID, &a.IsTest, &createdMS, &updatedMS,
 		&amount, &a.LoanPurpose, &a.FirstName, &a.LastName, &a.Email, &a.Phone, &dob, &a.SSNLast4,
@@ -291,7 +305,8 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 		&a.Lead.SelectedProductID, &selected,
 		&review, &reviewSubmitted, &reviewDecided, &noticeSent,
 		&reasons, &a.Review.OtherText, &a.Review.DecidedBy, &a.Review.Note, &emailConfirmed, &a.Channel, &a.PartnerID,
-		&answer, &a.Review.AnswerReason, &answerAt)
+		&answer, &a.Review.AnswerReason, &answerAt,
+		&outcome, &a.LenderOutcome.ProductID, &outcomeReasons, &outcomeAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, ErrNotFound
 	}
@@ -309,12 +324,19 @@ func scanApplication(row rowScanner) (lending.Application, error) {
 	a.Review.Reasons = splitReasons(reasons)
 	a.EmailConfirmedAt = fromNullMS(emailConfirmed)
 	a.Review.Answer, a.Review.AnswerAt = lending.CustomerAnswer(answer), fromNullMS(answerAt)
+	a.LenderOutcome.Status, a.LenderOutcome.At = lending.LenderOutcomeStatus(outcome), fromNullMS(outcomeAt)
+	if err := json.Unmarshal([]byte(outcomeReasons), &a.LenderOutcome.Reasons); err != nil {
+		return a, fmt.Errorf("lender outcome reasons: %w", err)
+	}
 	return a, nil
 }
 
 // Application returns one application by id, whoever it belongs to (officers, worker).
 func (s *Store) Application(ctx context.Context, id string) (lending.Application, error) {
 	a, err := scanApplication(s.readRow(ctx, `SELECT `+applicationColumns+` FROM applications WHERE id = ?`, id))
+	if err == nil {
+		a.CoApplicant, err = s.coApplicant(ctx, id)
+	}
 	if err != nil {
 		return a, fmt.Errorf("store.Application: %w", err)
 	}
@@ -332,6 +354,9 @@ const boundToSession = `(session_id = ? OR EXISTS (SELECT 1 FROM application_ses
 func (s *Store) ApplicationForSession(ctx context.Context, id, sessionID string) (lending.Application, error) {
 	a, err := scanApplication(s.readRow(ctx,
 		`SELECT `+applicationColumns+` FROM applications WHERE id = ? AND `+boundToSession, id, sessionID, sessionID))
+	if err == nil {
+		a.CoApplicant, err = s.coApplicant(ctx, id)
+	}
 	if err != nil {
 		return a, fmt.Errorf("store.ApplicationForSession: %w", err)
 	}

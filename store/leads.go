@@ -106,6 +106,9 @@ func (s *Store) LeadRequestFor(ctx context.Context, applicationID string) (LeadR
 		return LeadRequest{}, fmt.Errorf("store.LeadRequestFor: stored date of birth: %w", err)
 	}
 	a.RequestedAmount, a.IncomeYearly, a.HousingMonthly = lending.Cents(amount), lending.Cents(income), lending.Cents(housing)
+	if a.CoApplicant, err = s.coApplicantWithSSN(ctx, r.ApplicationID); err != nil {
+		return LeadRequest{}, fmt.Errorf("store.LeadRequestFor: %w", err)
+	}
 	r.Status, r.Review, r.Applicant = lending.LeadStatus(status), lending.ReviewStatus(review), a
 	return r, nil
 }
@@ -367,6 +370,11 @@ func (s *Store) ApplyLeadUpdate(ctx context.Context, u LeadUpdate) (LeadUpdateRe
 			// The platform's answer moves seeds 003/004's statuses: Pending →
 			// Approved (offers) or Denied (none), Approved → accepted (chosen).
 			if err := s.emitStatusEvents(ctx, tx, res.ApplicationID, before); err != nil {
+				return err
+			}
+		}
+		if u.LenderOutcome != nil {
+			if err := s.applyLenderOutcome(ctx, tx, res.ApplicationID, *u.LenderOutcome, u.Source, now); err != nil {
 				return err
 			}
 		}

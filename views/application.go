@@ -112,6 +112,54 @@ func statusLabel(a lending.Application) string {
 
 func statusURL(id string) string { return "/applications/" + id + "/status" }
 
+// coApplicantURL is a new application with the co-applicant section open and
+// this application's details prefilled (never the SSN).
+func (v ApplicationView) coApplicantURL() string {
+	return "/apply?coApplicant=yes&from=" + url.QueryEscape(v.App.ID)
+}
+
+// statusWords is the page's status line in the borrower's words.
+func (v ApplicationView) statusWords() string {
+	return statusWords(v.App.Lead.Status, v.Next == lending.ActionWaitForReview, v.App.LenderOutcome.Status)
+}
+
+// statusWords is the fragment's status line in the borrower's words.
+func (p PollView) statusWords() string { return statusWords(p.Status, p.Review, "") }
+
+// statusWords is where the request stands, in the borrower's words: the lead
+// status, whether officers hold it for review, and the lender's decision on the
+// chosen offer.
+func statusWords(status lending.LeadStatus, inReview bool, outcome lending.LenderOutcomeStatus) string {
+	if inReview {
+		return "Our team is reviewing your application"
+	}
+	switch status {
+	case lending.LeadCreated:
+		return "We've received your request"
+	case lending.LeadInProgress:
+		return "We're contacting lenders"
+	case lending.LeadFindingProducts:
+		return "We're finding your offers"
+	case lending.LeadOffersFound:
+		return "Your offers are ready"
+	case lending.LeadNoOffers:
+		return "No lender could make you an offer this time"
+	case lending.LeadTimedOut:
+		return "Lenders took too long to answer"
+	case lending.LeadProductSelected:
+		switch outcome {
+		case lending.LenderApproved:
+			return "The lender approved your loan"
+		case lending.LenderDeclined:
+			return "The lender declined your loan application"
+		case lending.LenderFunded:
+			return "Your loan has been funded"
+		}
+		return "You chose an offer"
+	}
+	return "We're working on your request"
+}
+
 func (v ApplicationView) selectURL(o lending.Offer) string {
 	// The product id came from the platform: one escaped path segment, whatever it holds.
 	return "/applications/" + v.App.ID + "/offers/" + url.PathEscape(o.ProductID) + "/select"

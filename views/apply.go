@@ -15,6 +15,24 @@ type ApplyForm struct {
 	// ScenarioSSN is the test SSN of a QA scenario's persona: stage test data the
 	// portal itself supplies, the only SSN a page may carry.
 	ScenarioSSN string
+	// CoSSNCleared and ScenarioCoSSN are the same for the co-applicant's SSN.
+	CoSSNCleared  bool
+	ScenarioCoSSN string
+}
+
+// coApplicantOpen reports whether the co-applicant section starts open: the
+// borrower ticked its box (or came from the no-offers advice), or one of its
+// fields needs fixing.
+func (f ApplyForm) coApplicantOpen() bool {
+	if f.Form.HasCoApplicant() || f.Errors[lending.FieldCoApplicant] != "" {
+		return true
+	}
+	for _, name := range lending.CoApplicantFields {
+		if f.Errors[name] != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Field describes one input of the form.
@@ -33,8 +51,11 @@ type Field struct {
 }
 
 func (f ApplyForm) value(name string) string {
-	if name == lending.FieldSSN {
+	switch name {
+	case lending.FieldSSN:
 		return f.ScenarioSSN // never echo a borrower's SSN back to the browser
+	case lending.FieldCoSSN:
+		return f.ScenarioCoSSN
 	}
 	return f.Form.Get(name)
 }
@@ -47,6 +68,13 @@ func (f ApplyForm) errorOrder() []string {
 	for _, name := range lending.FormFields {
 		if f.Errors[name] != "" {
 			out = append(out, name)
+		}
+		if name == lending.FieldCreditRating { // the co-applicant section comes next
+			for _, co := range append([]string{lending.FieldCoApplicant}, lending.CoApplicantFields...) {
+				if f.Errors[co] != "" {
+					out = append(out, co)
+				}
+			}
 		}
 	}
 	return out
@@ -106,6 +134,19 @@ var (
 		{Name: lending.FieldState, Label: "State", Type: "select", Options: lending.States, Autocomplete: "address-level1"},
 		{Name: lending.FieldZipcode, Label: "ZIP code", Type: "text", InputMode: "numeric", Autocomplete: "postal-code", MaxLength: 10, Short: true},
 	}
+	coIdentityFields = []Field{
+		{Name: lending.FieldCoFirstName, Label: "Their first name", Type: "text", Autocomplete: "off", MaxLength: lending.MaxNameLength},
+		{Name: lending.FieldCoLastName, Label: "Their last name", Type: "text", Autocomplete: "off", MaxLength: lending.MaxNameLength},
+		{Name: lending.FieldCoEmail, Label: "Their email address", Type: "email", Autocomplete: "off", MaxLength: lending.MaxEmailLength},
+		{Name: lending.FieldCoDOB, Label: "Their date of birth", Hint: "They must be 18 or older.", Type: "date", Autocomplete: "off", Short: true},
+		{Name: lending.FieldCoSSN, Label: "Their Social Security number", Hint: "9 digits, different from yours. Encrypted and never shown in full.", Type: "text", InputMode: "numeric", Autocomplete: "off", MaxLength: 11, Short: true},
+		{Name: lending.FieldCoRelationship, Label: "How are they related to you?", Type: "select", Options: lending.Relationships},
+	}
+	coFinanceFields = []Field{
+		{Name: lending.FieldCoEmploymentStatus, Label: "Their employment status", Type: "select", Options: lending.EmploymentStatuses},
+		{Name: lending.FieldCoIncomeYearly, Label: "Their yearly income before taxes", Hint: "In whole dollars.", Type: "text", InputMode: "numeric", Autocomplete: "off", MaxLength: 12, Short: true},
+		{Name: lending.FieldCoHousingMonthlyPayment, Label: "Their share of the monthly rent or mortgage", Hint: "What they pay each month towards your home. Enter 0 if none.", Type: "text", InputMode: "numeric", Autocomplete: "off", MaxLength: 9, Short: true},
+	}
 	financeFields = []Field{
 		{Name: lending.FieldEmploymentStatus, Label: "Employment status", Type: "select", Options: lending.EmploymentStatuses},
 		{Name: lending.FieldIncomeYearly, Label: "Yearly income before taxes", Hint: "Include all income you want lenders to consider, in whole dollars.", Type: "text", InputMode: "numeric", Autocomplete: "off", MaxLength: 12, Short: true},
@@ -116,7 +157,7 @@ var (
 
 // fieldLabel returns the label of a field, for the error summary.
 func fieldLabel(name string) string {
-	for _, group := range [][]Field{loanFields, identityFields, addressFields, financeFields} {
+	for _, group := range [][]Field{loanFields, identityFields, addressFields, financeFields, coIdentityFields, coFinanceFields} {
 		for _, f := range group {
 			if f.Name == name {
 				return f.Label
@@ -132,6 +173,14 @@ func fieldLabel(name string) string {
 		return "Terms of use"
 	case lending.FieldConsentEsign:
 		return "Electronic disclosures"
+	case lending.FieldCoApplicant:
+		return "Co-applicant"
+	case lending.FieldCoConsentSoftPull:
+		return "Co-applicant's soft credit check authorization"
+	case lending.FieldCoConsentTerms:
+		return "Co-applicant's terms of use"
+	case lending.FieldCoConsentEsign:
+		return "Co-applicant's electronic disclosures"
 	}
 	return name
 }

@@ -12,7 +12,7 @@ import (
 // money leaves the program in whole dollars here, at the API edge.
 func leadRequest(r store.LeadRequest) platform.LeadRequest {
 	a := r.Applicant
-	return platform.LeadRequest{
+	lead := platform.LeadRequest{
 		PartnerLeadID:       r.PartnerLeadID,
 		RequestedLoanAmount: wholeDollars(a.RequestedAmount),
 		LoanPurpose:         a.LoanPurpose,
@@ -35,6 +35,19 @@ func leadRequest(r store.LeadRequest) platform.LeadRequest {
 		Employment: platform.Employment{Status: a.EmploymentStatus, IncomeYearly: wholeDollars(a.IncomeYearly)},
 		Housing:    platform.Housing{Type: a.HousingType, MonthlyPayment: wholeDollars(a.HousingMonthly)},
 	}
+	if co := a.CoApplicant; co != nil {
+		lead.CoApplicant = &platform.CoApplicant{
+			FirstName:             co.FirstName,
+			LastName:              co.LastName,
+			Email:                 co.Email,
+			DOB:                   co.DOB.Format(time.DateOnly),
+			SSN:                   co.SSN,
+			Relationship:          co.Relationship,
+			Employment:            platform.Employment{Status: co.EmploymentStatus, IncomeYearly: wholeDollars(co.IncomeYearly)},
+			HousingMonthlyPayment: wholeDollars(co.HousingMonthly),
+		}
+	}
+	return lead
 }
 
 // wholeDollars rounds cents half away from zero to whole dollars; the form only

@@ -31,6 +31,21 @@ func (tb *tab) fillForm(form map[string]string) {
 	})()`, b))
 }
 
+// fitsPhone opens a page at a 320 px viewport and fails when the page is wider
+// than the screen (naming what sticks out): wide tables must scroll inside their
+// own container.
+func (tb *tab) fitsPhone(path string) {
+	tb.t.Helper()
+	tb.do(chromedp.EmulateViewport(320, 800))
+	defer tb.do(chromedp.EmulateViewport(1280, 900))
+	tb.open(path)
+	if w := evalJS[int](tb, `document.documentElement.scrollWidth`); w > 320 {
+		wide := evalJS[[]string](tb, `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 321 && !e.closest(".table-wrap")).slice(0, 6).map(e => e.tagName + "." + e.className + "#" + e.id)`)
+		tb.screenshot("too-wide")
+		tb.t.Errorf("%s is %d px wide at a 320 px viewport; sticking out: %v", path, w, wide)
+	}
+}
+
 // TestBrowserOfficerDeniesHeldApplication: a real borrower's application is held
 // by screening (the same applicant's mailbox sent this SSN before under another
 // name); an officer signs in, finds it by
@@ -79,7 +94,7 @@ func TestBrowserOfficerDeniesHeldApplication(t *testing.T) {
 
 	officer.open("/admin/applications")
 	officer.axe("pipeline")
-	officer.do(chromedp.SendKeys(chromedp.CSS(`#f-q`), "casey.held@example.com"))
+	officer.do(chromedp.SendKeys(chromedp.CSS(`#f-q`), "casey.held@example.com\n"))
 	officer.waitFor("search narrows the table", `document.querySelectorAll('[data-testid="pipeline-row"]').length === 1`, 10*time.Second)
 	officer.screenshot("pipeline-search")
 	officer.do(chromedp.Click(chromedp.CSS(`[data-testid="pipeline-row"] a`)))
@@ -106,6 +121,12 @@ func TestBrowserOfficerDeniesHeldApplication(t *testing.T) {
 	officer.waitFor("decision recorded", `document.querySelector('[data-testid="denial-reasons"]')`, 10*time.Second)
 	officer.axe("denied")
 	officer.screenshot("denied")
+
+	// At 320 px the officer pages fit the screen; their tables scroll inside.
+	detail := strings.TrimPrefix(officer.location(), p.URL)
+	for _, path := range []string{"/admin", "/admin/applications", detail, "/admin/review"} {
+		officer.fitsPhone(path)
+	}
 
 	borrower.waitFor("borrower sees the notice", `document.querySelector('[data-testid="adverse-action-notice"]')`, 30*time.Second)
 	notice := borrower.text(`[data-testid="adverse-action-notice"]`)

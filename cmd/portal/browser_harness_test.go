@@ -181,21 +181,24 @@ func (tb *tab) waitFor(what, expr string, within time.Duration) {
 		}
 		if time.Now().After(deadline) {
 			tb.screenshot("timeout-" + what)
-			tb.t.Fatalf("waited %v for %s (at %s, status %q)", within, what, tb.location(), tb.text(`[data-testid="application-status"]`))
+			tb.t.Fatalf("waited %v for %s (at %s, status %q)", within, what, tb.location(), tb.status())
 		}
 		time.Sleep(150 * time.Millisecond)
 	}
 }
 
-// status is the text of data-testid="application-status".
-func (tb *tab) status() string { return tb.text(`[data-testid="application-status"]`) }
+// status is the lead status the page shows: the data-status attribute of
+// data-testid="application-status" (its text is words for the borrower).
+func (tb *tab) status() string {
+	return evalJS[string](tb, `(document.querySelector('[data-testid="application-status"]')||{dataset:{}}).dataset.status||""`)
+}
 
 // waitStatus waits until the page shows one of the statuses.
 func (tb *tab) waitStatus(within time.Duration, statuses ...string) string {
 	tb.t.Helper()
 	list, _ := json.Marshal(statuses)
 	tb.waitFor("status "+strings.Join(statuses, "|"),
-		fmt.Sprintf(`%s.includes((document.querySelector('[data-testid="application-status"]')||{}).textContent)`, list), within)
+		fmt.Sprintf(`%s.includes((document.querySelector('[data-testid="application-status"]')||{dataset:{}}).dataset.status)`, list), within)
 	return tb.status()
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"prequal/lending"
 	"prequal/stage"
 )
 
@@ -240,6 +241,45 @@ func TestBrowserBorrowerJourney(t *testing.T) {
 	}
 	tb.axe("offer selected")
 	tb.screenshot("selected")
+
+	// QA plays the lender: approved, then funded. Each decision reaches the
+	// portal by signed callback; the borrower reads it beside the chosen offer,
+	// officers on the timeline.
+	lenderURL := ""
+	for _, outcome := range []string{"approved", "funded"} {
+		if lenderURL == "" {
+			tb.do(chromedp.Click(chromedp.CSS(`[data-testid="selected-offer"] button[type="submit"]`)))
+			tb.waitFor("stage lender page", `location.pathname.includes("/sandbox/lenders/")`, 10*time.Second)
+			lenderURL = strings.TrimPrefix(tb.location(), p.URL)
+		} else {
+			tb.open(lenderURL)
+		}
+		tb.do(chromedp.Click(chromedp.CSS(`#outcome-`+outcome)),
+			chromedp.Click(chromedp.CSS(`[data-testid="lender-outcome-form"] button[type="submit"]`)))
+		tb.waitFor("the lender page shows the decision", `document.querySelector('[data-outcome="`+outcome+`"]')`, 10*time.Second)
+		tb.axe("stage lender decision " + outcome)
+		tb.screenshot("lender-" + outcome)
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			tb.open(strings.TrimPrefix(appURL, p.URL))
+			if evalJS[string](tb, `(document.querySelector('[data-testid="lender-outcome"]')||{dataset:{}}).dataset.outcome||""`) == outcome {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the borrower never saw the lender's %s decision", outcome)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		tb.axe("borrower sees lender " + outcome)
+		tb.screenshot("borrower-lender-" + outcome)
+	}
+	if words := tb.text(`[data-testid="application-status"]`); words != "Your loan has been funded" {
+		t.Errorf("status words %q", words)
+	}
+	id := strings.TrimPrefix(strings.TrimPrefix(appURL, p.URL), "/applications/")
+	if events := p.Events(id, lending.EventLenderOutcome); len(events) != 2 || events[1].StatusTo != "funded" {
+		t.Errorf("timeline lender outcomes: %+v", events)
+	}
 	tb.assertNoScriptRan("journey")
 }
 
@@ -323,7 +363,7 @@ func TestBrowserFormByKeyboard(t *testing.T) {
 	}
 	want := []string{"requestedLoanAmount", "loanPurpose", "firstName", "lastName", "email", "phone", "dob", "ssn",
 		"street", "unit", "city", "state", "zipcode", "employmentStatus", "incomeYearly", "housingType",
-		"housingMonthlyPayment", "creditRating", "consentSoftPull", "consentTerms", "consentEsign", "consentTcpa", "Check my rate"}
+		"housingMonthlyPayment", "creditRating", "Apply with a co-applicant (optional)", "consentSoftPull", "consentTerms", "consentEsign", "consentTcpa", "Check my rate"}
 	got := strings.Join(order, ",")
 	if !strings.Contains(got, strings.Join(want, ",")) {
 		t.Errorf("tab order:\n got %s\nwant %s", got, strings.Join(want, ","))

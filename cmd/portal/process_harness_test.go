@@ -264,9 +264,9 @@ func (b *processBorrower) pageStatus(id string) (int, string, error) {
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		if i := strings.Index(line, `data-testid="application-status">`); i >= 0 {
-			rest := line[i+len(`data-testid="application-status">`):]
-			status, _, _ := strings.Cut(rest, "<")
+		if i := strings.Index(line, `data-testid="application-status"`); i >= 0 {
+			_, rest, _ := strings.Cut(line[i:], `data-status="`)
+			status, _, _ := strings.Cut(rest, `"`)
 			return resp.StatusCode, status, nil
 		}
 	}
