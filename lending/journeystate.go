@@ -77,7 +77,9 @@ type JourneyState struct {
 }
 
 // Terminal reports whether nothing will change the journey any more by
-// itself or by the borrower (a timed-out search may still be retried).
+// itself or by the borrower (a timed-out search may still be retried). An
+// OFFER_SELECTED journey waits for nothing either, though the chosen lender's
+// reported outcome may still move it on (its journey.snapshot says so).
 func (s JourneyState) Terminal() bool {
 	return s.Diagnostics.WaitingFor == WaitingForNothing
 }
