@@ -552,7 +552,16 @@ func (a *API) journeyOffers(c echo.Context) error {
 	}
 	out.RequestedAmount = app.RequestedAmount.Dollars()
 	st := lending.DecideJourneyState(j.Facts(), a.now())
-	switch st.NextAction {
+	next := st.NextAction
+	if _, chosen := app.Journey(); chosen == lending.ActionContinueToLender {
+		// The chosen offer stays on show whatever its lender decided
+		// (LENDER_PROCESSING, DISBURSED, or REJECTED by the lender).
+		next = lending.ActionContinueToLender
+	}
+	if app.LenderOutcome.Status == lending.LenderDeclined {
+		out.Notice = &noticeResponse{DenialReasons: app.LenderOutcome.Reasons}
+	}
+	switch next {
 	case lending.ActionChooseOffer, lending.ActionContinueToLender:
 		offers, err := a.journeys.Store.LeadOffers(c.Request().Context(), app.ID)
 		if err != nil {

@@ -23,6 +23,12 @@ const statusStopPolling = 286
 func (s *Server) applicationView(c echo.Context, app lending.Application) (views.ApplicationView, error) {
 	state := lending.DecideJourneyState(lending.JourneyFacts{Application: &app}, s.now())
 	next := state.NextAction
+	if _, chosen := app.Journey(); chosen == lending.ActionContinueToLender && app.LenderOutcome.Known() {
+		// Whatever the lender decided (LENDER_PROCESSING, DISBURSED, or
+		// REJECTED by the lender), the web page stays on the chosen offer,
+		// with the lender's decision and reasons under it.
+		next = lending.ActionContinueToLender
+	}
 	page := s.page("Your application")
 	page.Description = "Where your personal loan rate check stands, and your prequalified offers grouped by amount and sorted by APR, monthly payment or term."
 	v := views.ApplicationView{
@@ -88,8 +94,10 @@ func (s *Server) applicationStatus(c echo.Context) error {
 		return err
 	}
 	// The same state answer as the page and the headless journeys API: the
-	// screen from its nextAction, the next poll from its diagnostics.
-	if state := lending.DecideJourneyState(lending.JourneyFacts{Application: &app}, s.now()); state.Diagnostics.PollAfter > 0 {
+	// screen from its nextAction, the next poll from its diagnostics. Only the
+	// checking-rates and review waits poll here; a lender completing a loan
+	// (LENDER_PROCESSING) shows on the chosen-offer page.
+	if state := lending.DecideJourneyState(lending.JourneyFacts{Application: &app}, s.now()); state.NextAction.Polling() {
 		return render(c, http.StatusOK, views.StatusPoll(views.NewPollView(app, state.NextAction, state.Diagnostics.PollAfter)))
 	}
 	if seen := c.QueryParam("seen"); seen != "" && seen == string(app.Lead.Status) {

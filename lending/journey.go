@@ -15,6 +15,8 @@ const (
 	JourneyOffersPending    Journey = "OFFERS_PENDING"
 	JourneyOffersAvailable  Journey = "OFFERS_AVAILABLE"
 	JourneyOfferSelected    Journey = "OFFER_SELECTED"
+	JourneyLenderProcessing Journey = "LENDER_PROCESSING" // the chosen lender approved and is completing the loan
+	JourneyDisbursed        Journey = "DISBURSED"         // the chosen lender funded the loan
 	JourneyRejected         Journey = "REJECTED"
 	JourneyExpired          Journey = "EXPIRED"
 	JourneyClosed           Journey = "CLOSED"
@@ -89,12 +91,15 @@ func (a NextAction) Polling() bool {
 // or an action was just submitted, 10–20 s in passive waits. Most platform
 // answers arrive within the first half minute, so a wait polls at 2 s then,
 // at 5 s for the next half minute, and passively at 10 s after; a wait for an
-// officer (a person, not a machine) is passive from the start, at 15 s.
+// officer (a person, not a machine) is passive from the start, at 15 s; a
+// wait for a lender completing an approved loan (hours, not seconds) polls at
+// the passive band's slowest, 20 s.
 const (
 	PollIntervalActive  = 2 * time.Second
 	PollIntervalSlowing = 5 * time.Second
 	PollIntervalPassive = 10 * time.Second
 	PollIntervalReview  = 15 * time.Second
+	PollIntervalLender  = 20 * time.Second
 	pollActiveFor       = 30 * time.Second
 	pollBackoffUntil    = 60 * time.Second
 )

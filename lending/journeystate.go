@@ -55,6 +55,7 @@ const (
 	WaitingForSubmission WaitingFor = "SUBMISSION" // queued to go to the platform
 	WaitingForLenders    WaitingFor = "LENDERS"    // the platform is finding offers
 	WaitingForReview     WaitingFor = "REVIEW"     // an officer reviews the application
+	WaitingForLender     WaitingFor = "LENDER"     // the chosen lender completes an approved loan
 	WaitingForNothing    WaitingFor = "NOTHING"    // the journey is over
 )
 
@@ -76,7 +77,9 @@ type JourneyState struct {
 }
 
 // Terminal reports whether nothing will change the journey any more by
-// itself or by the borrower (a timed-out search may still be retried).
+// itself or by the borrower (a timed-out search may still be retried). An
+// OFFER_SELECTED journey waits for nothing either, though the chosen lender's
+// reported outcome may still move it on (its journey.snapshot says so).
 func (s JourneyState) Terminal() bool {
 	return s.Diagnostics.WaitingFor == WaitingForNothing
 }
@@ -87,7 +90,19 @@ func (s JourneyState) Terminal() bool {
 // PROFILE_SUBMITTED while the application waits in the submit outbox (the
 // platform has not taken it yet). Polling follows seed 001's bands: the
 // active band right after an action (PollInterval, counted from when the
-// wait began), the passive band for an officer's review.
+// wait began), the passive band for an officer's review and for a lender
+// completing an approved loan.
+//
+// Once an offer is chosen (OFFER_SELECTED), the chosen lender's outcome, when
+// the platform reports one (issue 15), moves the journey on: approved is
+// LENDER_PROCESSING (the next step is still at the lender — verification,
+// the loan agreement and mandates happen there — so CONTINUE_TO_LENDER, with
+// no action required and a passive poll until the lender funds or declines);
+// funded is DISBURSED and declined is REJECTED with the lender's reasons as
+// the notice (REVIEW_NOTICE), both final. Seed 001 ends the lifecycle with
+// DISBURSED, or REJECTED, EXPIRED or CLOSED. OFFER_SELECTED itself does not
+// poll: a lender need not report back, and the journey.snapshot event tells
+// the partner when one does.
 func DecideJourneyState(f JourneyFacts, now time.Time) JourneyState {
 	borrower := func(status Journey, next NextAction, r ResourceKind, since time.Time) JourneyState {
 		return JourneyState{Status: status, NextAction: next, ActionRequired: true, Resource: r,
@@ -130,6 +145,15 @@ func DecideJourneyState(f JourneyFacts, now time.Time) JourneyState {
 	case ActionChooseOffer:
 		return borrower(journey, next, ResourceOffers, since)
 	case ActionContinueToLender:
+		switch o := app.LenderOutcome; o.Status {
+		case LenderApproved:
+			return JourneyState{Status: JourneyLenderProcessing, NextAction: next, Resource: ResourceLenderRedirect,
+				Diagnostics: JourneyDiagnostics{WaitingFor: WaitingForLender, Since: o.At, PollAfter: PollIntervalLender}}
+		case LenderFunded:
+			return over(JourneyDisbursed, ActionNone, ResourceNone, o.At)
+		case LenderDeclined:
+			return over(JourneyRejected, ActionReviewNotice, ResourceNotice, o.At)
+		}
 		return over(journey, next, ResourceLenderRedirect, app.Lead.SelectedAt)
 	case ActionReviewNotice:
 		return over(journey, next, ResourceNotice, since)

@@ -11,6 +11,10 @@ func TestDecideJourneyState(t *testing.T) {
 		return &Application{CreatedAt: t0, Lead: Lead{Status: status, UUID: uuid, Attempt: 1, StatusAt: t0.Add(time.Second)},
 			Review: Review{Status: review, SubmittedAt: t0}}
 	}
+	outcome := func(a *Application, st LenderOutcomeStatus) *Application {
+		a.Lead.SelectedProductID, a.LenderOutcome = "p1", LenderOutcome{Status: st, ProductID: "p1", At: t0.Add(time.Minute)}
+		return a
+	}
 	tests := []struct {
 		name   string
 		facts  JourneyFacts
@@ -32,6 +36,11 @@ func TestDecideJourneyState(t *testing.T) {
 		{"held for review", JourneyFacts{Application: app(LeadCreated, "", ReviewManualReview)}, 0, JourneyOffersPending, ActionWaitForReview, false, ResourceProgress, WaitingForReview, 15 * time.Second},
 		{"offers", JourneyFacts{Application: app(LeadOffersFound, "u", ReviewPending)}, 0, JourneyOffersAvailable, ActionChooseOffer, true, ResourceOffers, WaitingForBorrower, 0},
 		{"selected", JourneyFacts{Application: app(LeadProductSelected, "u", ReviewPending)}, 0, JourneyOfferSelected, ActionContinueToLender, false, ResourceLenderRedirect, WaitingForNothing, 0},
+		{"lender approved", JourneyFacts{Application: outcome(app(LeadProductSelected, "u", ReviewPending), LenderApproved)}, time.Hour, JourneyLenderProcessing, ActionContinueToLender, false, ResourceLenderRedirect, WaitingForLender, 20 * time.Second},
+		{"lender funded", JourneyFacts{Application: outcome(app(LeadProductSelected, "u", ReviewPending), LenderFunded)}, 0, JourneyDisbursed, ActionNone, false, ResourceNone, WaitingForNothing, 0},
+		{"lender declined", JourneyFacts{Application: outcome(app(LeadProductSelected, "u", ReviewPending), LenderDeclined)}, 0, JourneyRejected, ActionReviewNotice, false, ResourceNotice, WaitingForNothing, 0},
+		// An officer's cancellation outranks whatever a lender reported.
+		{"lender outcome, canceled", JourneyFacts{Application: outcome(app(LeadProductSelected, "u", ReviewCanceled), LenderFunded)}, 0, JourneyClosed, ActionNone, false, ResourceNone, WaitingForNothing, 0},
 		{"no offers", JourneyFacts{Application: app(LeadNoOffers, "u", ReviewPending)}, 0, JourneyRejected, ActionReviewNotice, false, ResourceNotice, WaitingForNothing, 0},
 		{"timed out", JourneyFacts{Application: app(LeadTimedOut, "u", ReviewPending)}, 0, JourneyExpired, ActionRetry, true, ResourceRetry, WaitingForBorrower, 0},
 		{"canceled", JourneyFacts{Application: app(LeadOffersFound, "u", ReviewCanceled)}, 0, JourneyClosed, ActionNone, false, ResourceNone, WaitingForNothing, 0},
@@ -41,6 +50,14 @@ func TestDecideJourneyState(t *testing.T) {
 		if s.Status != tt.status || s.NextAction != tt.next || s.ActionRequired != tt.act || s.Resource != tt.res ||
 			s.Diagnostics.WaitingFor != tt.wait || s.Diagnostics.PollAfter != tt.poll {
 			t.Errorf("%s: %+v", tt.name, s)
+		}
+	}
+	// The lender's wait is counted from its report, and nobody may cancel a
+	// journey the lender is completing or has completed.
+	for _, st := range []LenderOutcomeStatus{LenderApproved, LenderFunded, LenderDeclined} {
+		s := DecideJourneyState(JourneyFacts{Application: outcome(app(LeadProductSelected, "u", ReviewPending), st)}, t0.Add(time.Hour))
+		if !s.Diagnostics.Since.Equal(t0.Add(time.Minute)) || CanCancelJourney(s) {
+			t.Errorf("%s: since %v, cancelable %v", st, s.Diagnostics.Since, CanCancelJourney(s))
 		}
 	}
 }
@@ -56,5 +73,8 @@ func TestPollIntervalsStayInSeedBands(t *testing.T) {
 	}
 	if PollIntervalReview < 10*time.Second || PollIntervalReview > 20*time.Second {
 		t.Errorf("review poll %v", PollIntervalReview)
+	}
+	if PollIntervalLender < 10*time.Second || PollIntervalLender > 20*time.Second {
+		t.Errorf("lender poll %v", PollIntervalLender)
 	}
 }

@@ -12,7 +12,8 @@ import (
 
 // applyLenderOutcome records the lender's decision on the selected product when
 // it moves the application's outcome forward (lending.NextLenderOutcome), with a
-// lender_outcome event on the timeline; a repeated or stale report changes
+// lender_outcome event on the timeline, the journey.snapshot of a headless
+// journey and any status event, all in tx; a repeated or stale report changes
 // nothing. An outcome about another product than the selected one is noted on
 // the timeline and not applied.
 func (s *Store) applyLenderOutcome(ctx context.Context, tx *sql.Tx, applicationID string, o lending.LenderOutcome, source string, now time.Time) error {
@@ -36,6 +37,10 @@ func (s *Store) applyLenderOutcome(ctx context.Context, tx *sql.Tx, applicationI
 	if err != nil {
 		return err
 	}
+	before, err := takeStatusSnapshot(ctx, tx, applicationID)
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE applications SET lender_outcome = ?, lender_outcome_product_id = ?,
 		lender_outcome_reasons = ?, lender_outcome_at_ms = ?, updated_at_ms = ? WHERE id = ?`,
 		string(o.Status), o.ProductID, string(reasonsJSON), ms(now), ms(now), applicationID); err != nil {
@@ -45,6 +50,14 @@ func (s *Store) applyLenderOutcome(ctx context.Context, tx *sql.Tx, applicationI
 	if len(reasons) > 0 {
 		detail += ": " + strings.Join(reasons, "; ")
 	}
-	return s.addEvent(ctx, tx, applicationID, now, lending.Event{Kind: lending.EventLenderOutcome, Source: source,
-		StatusFrom: current, StatusTo: string(o.Status), Detail: detail})
+	// The timeline event writes the journey.snapshot of a headless journey
+	// (LENDER_PROCESSING, DISBURSED or REJECTED: lending.DecideJourneyState);
+	// seeds 003/004's statuses do not read the lender's outcome (README), so
+	// emitStatusEvents finds nothing moved today, but an outcome takes the
+	// status-change path like every other change of the facts.
+	if err := s.addEvent(ctx, tx, applicationID, now, lending.Event{Kind: lending.EventLenderOutcome, Source: source,
+		StatusFrom: current, StatusTo: string(o.Status), Detail: detail}); err != nil {
+		return err
+	}
+	return s.emitStatusEvents(ctx, tx, applicationID, before)
 }
