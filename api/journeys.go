@@ -371,11 +371,7 @@ func (a *API) putProfile(c echo.Context) error {
 		return err
 	}
 	_, errs := form.Validate(a.now())
-	for _, name := range lending.FormFields {
-		if msg, bad := errs[name]; bad {
-			problems = append(problems, FieldProblem{Pointer: "/" + name, Detail: msg})
-		}
-	}
+	problems = append(problems, profileProblems(errs)...)
 	stage := lending.ProfileComplete
 	if len(problems) > 0 {
 		stage = lending.ProfileIncomplete
@@ -393,8 +389,42 @@ func (a *API) putProfile(c echo.Context) error {
 	return c.JSON(http.StatusOK, a.journeyAnswer(j))
 }
 
+// profileCoApplicant is the profile's member holding the optional
+// co-applicant: a nested object whose members are the web form's co-applicant
+// fields named as the borrower's own (coFirstName → firstName, coSsn → ssn),
+// validated by the same lending rules; absent or null, there is none.
+const profileCoApplicant = "coApplicant"
+
+// coApplicantMember is the nested member name of a co-applicant form field.
+func coApplicantMember(field string) string {
+	s := strings.TrimPrefix(field, "co")
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+// profilePointer is the JSON pointer of a form field in the profile object.
+func profilePointer(field string) string {
+	if slices.Contains(lending.CoApplicantFields, field) {
+		return "/" + profileCoApplicant + "/" + coApplicantMember(field)
+	}
+	return "/" + field
+}
+
+// profileProblems lists the form's errors (lending's Validate) in form
+// order, each at its member of the profile object.
+func profileProblems(errs map[string]string) []FieldProblem {
+	var problems []FieldProblem
+	names := append(append(slices.Clone(lending.FormFields), lending.FieldCoApplicant), lending.CoApplicantFields...)
+	for _, name := range names {
+		if msg, bad := errs[name]; bad {
+			problems = append(problems, FieldProblem{Pointer: profilePointer(name), Detail: msg})
+		}
+	}
+	return problems
+}
+
 // decodeProfile reads the profile object: string values (a consent may be
-// true/false), unknown members listed as errors.
+// true/false), the co-applicant as a nested object of the same kind,
+// unknown members listed as errors.
 func decodeProfile(c echo.Context) (lending.ApplicationForm, []FieldProblem, error) {
 	body, _, err := readAPIBody(c)
 	if err != nil {
@@ -407,32 +437,76 @@ func decodeProfile(c echo.Context) (lending.ApplicationForm, []FieldProblem, err
 	}
 	form := lending.ApplicationForm{}
 	var problems []FieldProblem
-	names := make([]string, 0, len(raw))
-	for name := range raw {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range sortedKeys(raw) {
 		v := raw[name]
-		if !slices.Contains(profileFields, name) {
-			problems = append(problems, FieldProblem{Pointer: "/" + jsonPointerEscape(name), Detail: "Unknown field."})
-			continue
-		}
-		var s string
-		var b bool
 		switch {
-		case json.Unmarshal(v, &s) == nil:
-			form[name] = s
-		case strings.HasPrefix(name, "consent") && json.Unmarshal(v, &b) == nil:
-			if b {
-				form[name] = lending.Checked
+		case name == profileCoApplicant:
+			problems = append(problems, decodeCoApplicant(form, v)...)
+		case slices.Contains(profileFields, name):
+			if p := decodeProfileValue(form, name, name, "/"+name, v); p != nil {
+				problems = append(problems, *p)
 			}
-		case string(v) == "null":
 		default:
-			problems = append(problems, FieldProblem{Pointer: "/" + name, Detail: "Must be a string."})
+			problems = append(problems, FieldProblem{Pointer: "/" + jsonPointerEscape(name), Detail: "Unknown field."})
 		}
 	}
 	return form, problems, nil
+}
+
+// decodeCoApplicant reads the nested co-applicant object into the form's
+// co-applicant fields and ticks the form's co-applicant box; null leaves
+// the box empty (no co-applicant).
+func decodeCoApplicant(form lending.ApplicationForm, v json.RawMessage) []FieldProblem {
+	if string(v) == "null" {
+		return nil
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(v, &raw); err != nil || raw == nil {
+		return []FieldProblem{{Pointer: "/" + profileCoApplicant,
+			Detail: "Must be an object with the co-applicant's details, or null for none."}}
+	}
+	form[lending.FieldCoApplicant] = lending.Checked
+	var problems []FieldProblem
+	for _, member := range sortedKeys(raw) {
+		i := slices.IndexFunc(lending.CoApplicantFields, func(f string) bool { return coApplicantMember(f) == member })
+		if i < 0 {
+			problems = append(problems, FieldProblem{Pointer: "/" + profileCoApplicant + "/" + jsonPointerEscape(member), Detail: "Unknown field."})
+			continue
+		}
+		field := lending.CoApplicantFields[i]
+		if p := decodeProfileValue(form, field, member, profilePointer(field), raw[member]); p != nil {
+			problems = append(problems, *p)
+		}
+	}
+	return problems
+}
+
+// decodeProfileValue puts one member's value into the form's field: a
+// string, or for a consent a boolean; null is the same as absent.
+func decodeProfileValue(form lending.ApplicationForm, field, member, pointer string, v json.RawMessage) *FieldProblem {
+	var s string
+	var b bool
+	switch {
+	case json.Unmarshal(v, &s) == nil:
+		form[field] = s
+	case strings.HasPrefix(member, "consent") && json.Unmarshal(v, &b) == nil:
+		if b {
+			form[field] = lending.Checked
+		}
+	case string(v) == "null":
+	default:
+		return &FieldProblem{Pointer: pointer, Detail: "Must be a string."}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 func jsonPointerEscape(s string) string {
@@ -462,13 +536,7 @@ func (a *API) submitJourney(c echo.Context) error {
 	}
 	applicant, errs := form.Validate(a.now())
 	if len(form) == 0 || len(errs) > 0 {
-		var problems []FieldProblem
-		for _, name := range lending.FormFields {
-			if msg, bad := errs[name]; bad {
-				problems = append(problems, FieldProblem{Pointer: "/" + name, Detail: msg})
-			}
-		}
-		p := ValidationProblem(problems...)
+		p := ValidationProblem(profileProblems(errs)...)
 		p.Detail = "The journey's profile is incomplete: complete it with PUT …/profile, then submit."
 		return p
 	}

@@ -418,3 +418,123 @@ func TestHeadlessReviewHoldAsOnTheWeb(t *testing.T) {
 		t.Errorf("canceled held journey: %+v", c.State)
 	}
 }
+
+// A profile may carry a co-applicant as a nested object, validated by the web
+// form's co-applicant rules with errors at /coApplicant/…, their SSN never
+// echoed; submitted, the co-applicant is stored with the application as the
+// web form stores them.
+func TestHeadlessProfileCarriesACoApplicant(t *testing.T) {
+	p := newTestAPI(t)
+	_, key := p.newAPIKey("acme", lending.ScopeJourneys)
+	tok := openSession(t, p, key, "user-co").SessionToken
+	j := decode[journeyResponse](t, p.call(http.MethodPost, "/api/v1/headless/journeys", "", "", bearer(tok, idem()...)...))
+	path := "/api/v1/headless/journeys/" + j.ID
+	primary := `"requestedLoanAmount":"15000","loanPurpose":"debt_consolidation","firstName":"Alex","lastName":"Rivera",
+		"email":"alex@example.com","phone":"202-555-0143","dob":"1990-04-12","ssn":"123-45-6789","street":"1 Main St",
+		"city":"Springfield","state":"IL","zipcode":"62701","employmentStatus":"employed","incomeYearly":"85000",
+		"housingType":"rent","housingMonthlyPayment":"1400","creditRating":"good",
+		"consentSoftPull":"yes","consentTerms":true,"consentEsign":"yes"`
+
+	for _, tc := range []struct{ name, co, pointer string }{
+		{"not an object", `"yes"`, "/coApplicant"},
+		{"unknown member", `{"nickname":"Sam"}`, "/coApplicant/nickname"},
+	} {
+		r := p.call(http.MethodPut, path+"/profile", "", `{`+primary+`,"coApplicant":`+tc.co+`}`, bearer(tok, idem()...)...)
+		if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"`+tc.pointer+`"`) {
+			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+		}
+	}
+
+	bad := `{` + primary + `,"coApplicant":{"firstName":"Sam","email":"nope","dob":"1991-02-03","ssn":"123-45-6789",
+		"relationship":"cousin","incomeYearly":"40000","consentTerms":true,"consentSoftPull":7}}`
+	r := p.call(http.MethodPut, path+"/profile", "", bad, bearer(tok, idem()...)...)
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid co-applicant: %d %s", r.status, r.body)
+	}
+	if strings.Contains(string(r.body), "123-45-6789") || strings.Contains(string(r.body), "123456789") {
+		t.Errorf("the SSN is echoed: %s", r.body)
+	}
+	var doc problemDocument
+	_ = json.Unmarshal(r.body, &doc)
+	got := map[string]string{}
+	for _, f := range doc.Errors {
+		got[f.Pointer] = f.Detail
+	}
+	for _, want := range []string{"/coApplicant/lastName", "/coApplicant/email", "/coApplicant/ssn", "/coApplicant/relationship",
+		"/coApplicant/employmentStatus", "/coApplicant/consentSoftPull", "/coApplicant/consentEsign"} {
+		if got[want] == "" {
+			t.Errorf("no error for %s in %s", want, r.body)
+		}
+	}
+	for _, valid := range []string{"/coApplicant/firstName", "/coApplicant/dob", "/coApplicant/incomeYearly", "/coApplicant/consentTerms", "/ssn", "/firstName"} {
+		if got[valid] != "" {
+			t.Errorf("error for the valid %s: %s", valid, got[valid])
+		}
+	}
+	if !strings.Contains(got["/coApplicant/ssn"], "differ") {
+		t.Errorf("the co-applicant's SSN equal to the borrower's: %q", got["/coApplicant/ssn"])
+	}
+
+	good := `{` + primary + `,"coApplicant":{"firstName":"Sam","lastName":"Rivera","email":"sam@example.com","dob":"1991-02-03",
+		"ssn":"321-54-9876","relationship":"spouse","employmentStatus":"employed","incomeYearly":"40000",
+		"housingMonthlyPayment":"600","consentSoftPull":true,"consentTerms":"yes","consentEsign":true}}`
+	r = p.call(http.MethodPut, path+"/profile", "", good, bearer(tok, idem()...)...)
+	if r.status != http.StatusOK || strings.Contains(string(r.body), "9876") {
+		t.Fatalf("valid profile with a co-applicant: %d %s", r.status, r.body)
+	}
+	r = p.call(http.MethodPost, path+"/submit", "", "", bearer(tok, idem()...)...)
+	if r.status != http.StatusOK {
+		t.Fatalf("submit: %d %s", r.status, r.body)
+	}
+	app, err := p.store.Application(t.Context(), decode[journeyResponse](t, r).ApplicationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := app.CoApplicant
+	if co == nil || co.FullName() != "Sam Rivera" || co.SSNLast4 != "9876" || co.SSN != "" || co.Relationship != "spouse" ||
+		co.IncomeYearly != 40000_00 || co.HousingMonthly != 600_00 || app.HouseholdIncomeYearly() != 125000_00 {
+		t.Errorf("stored co-applicant %+v", co)
+	}
+
+	// null is no co-applicant.
+	j2 := decode[journeyResponse](t, p.call(http.MethodPost, "/api/v1/headless/journeys", "", "", bearer(tok, idem()...)...))
+	r = p.call(http.MethodPut, "/api/v1/headless/journeys/"+j2.ID+"/profile", "", `{`+primary+`,"coApplicant":null}`, bearer(tok, idem()...)...)
+	if r.status != http.StatusOK {
+		t.Errorf("profile with coApplicant null: %d %s", r.status, r.body)
+	}
+}
+
+// The document's co-applicant object names exactly the members the profile
+// takes, and the relationships lending allows.
+func TestOpenAPICoApplicantProfileMatchesTheForm(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas struct {
+				CoApplicantProfile struct {
+					Properties map[string]struct {
+						Enum []string `json:"enum"`
+					} `json:"properties"`
+				} `json:"CoApplicantProfile"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
+		t.Fatal(err)
+	}
+	props := doc.Components.Schemas.CoApplicantProfile.Properties
+	if len(props) != len(lending.CoApplicantFields) {
+		t.Errorf("documented %d co-applicant members, the form has %d fields", len(props), len(lending.CoApplicantFields))
+	}
+	for _, f := range lending.CoApplicantFields {
+		if _, ok := props[coApplicantMember(f)]; !ok {
+			t.Errorf("co-applicant member %s (field %s) is not documented", coApplicantMember(f), f)
+		}
+	}
+	var rels []string
+	for _, o := range lending.Relationships {
+		rels = append(rels, o.Value)
+	}
+	if got := props["relationship"].Enum; strings.Join(got, ",") != strings.Join(rels, ",") {
+		t.Errorf("documented relationships %v, lending allows %v", got, rels)
+	}
+}

@@ -11,7 +11,8 @@ import (
 )
 
 // Session tokens are stored only as hashes, and a journey's draft profile
-// only sealed: the database files hold neither token nor SSN.
+// only sealed: the database files hold neither token nor SSN (the
+// co-applicant's included).
 func TestHeadlessTokensAndProfileAreNotStoredInTheClear(t *testing.T) {
 	s, path := openTestStore(t)
 	ctx := context.Background()
@@ -30,11 +31,13 @@ func TestHeadlessTokensAndProfileAreNotStoredInTheClear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	form := lending.ApplicationForm{lending.FieldSSN: "987-65-4329", lending.FieldFirstName: "Alex"}
+	form := lending.ApplicationForm{lending.FieldSSN: "987-65-4329", lending.FieldFirstName: "Alex",
+		lending.FieldCoApplicant: lending.Checked, lending.FieldCoSSN: "876-54-3218", lending.FieldCoFirstName: "Sam"}
 	if _, err := s.SaveJourneyProfile(ctx, sess.Borrower, j.ID, form, lending.ProfileIncomplete); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.JourneyProfile(ctx, sess.Borrower, j.ID); err != nil || got.Get(lending.FieldSSN) != "987-65-4329" {
+	if got, err := s.JourneyProfile(ctx, sess.Borrower, j.ID); err != nil || got.Get(lending.FieldSSN) != "987-65-4329" ||
+		got.Get(lending.FieldCoSSN) != "876-54-3218" || !got.HasCoApplicant() {
 		t.Fatalf("profile back: %v %v", got, err)
 	}
 	if _, err := s.HeadlessBorrowerByAccessToken(ctx, next.AccessToken); err != nil {
@@ -49,7 +52,7 @@ func TestHeadlessTokensAndProfileAreNotStoredInTheClear(t *testing.T) {
 	if len(all) == 0 {
 		t.Fatal("no database bytes read")
 	}
-	for _, secret := range []string{sess.AccessToken, sess.RefreshToken, next.AccessToken, next.RefreshToken, "987-65-4329"} {
+	for _, secret := range []string{sess.AccessToken, sess.RefreshToken, next.AccessToken, next.RefreshToken, "987-65-4329", "876-54-3218"} {
 		if bytes.Contains(all, []byte(secret)) {
 			t.Errorf("the database holds %q in the clear", secret[:8])
 		}

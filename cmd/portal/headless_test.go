@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -155,11 +156,6 @@ func TestHeadlessJourneysDriveEveryScenario(t *testing.T) {
 
 	t.Run("scenarios", func(t *testing.T) {
 		for _, sc := range scenarios {
-			if sc.Form[lending.FieldCoApplicant] == lending.Checked {
-				// Seed 001's profile has no co-applicant: the web form's
-				// co-applicant scenario is walked by the browser suite.
-				continue
-			}
 			t.Run(sc.ID, func(t *testing.T) {
 				t.Parallel()
 				c := &headlessClient{t: t, base: p.URL, http: plain, apiKey: key}
@@ -172,10 +168,7 @@ func TestHeadlessJourneysDriveEveryScenario(t *testing.T) {
 				// The borrower's app: start, profile, submit.
 				j := mustJSON[hlJourney](t, c.borrower(http.MethodPost, "/journeys", nil), http.StatusCreated)
 				path := "/journeys/" + j.ID
-				profile := map[string]string{}
-				for k, v := range sc.Form {
-					profile[k] = v
-				}
+				profile := headlessProfile(sc.Form)
 				mustJSON[hlJourney](t, c.borrower(http.MethodPut, path+"/profile", profile), http.StatusOK)
 				corr := "qa-headless-" + strings.ReplaceAll(sc.ID, "-", "")
 				if len(corr) > 64 {
@@ -212,6 +205,10 @@ func TestHeadlessJourneysDriveEveryScenario(t *testing.T) {
 					string(app.Lead.Status) != sc.ExpectedStatus || app.CorrelationID != corr {
 					t.Errorf("application: channel %s partner %q test %v lead %s correlation %q",
 						app.Channel, app.PartnerID, app.IsTest, app.Lead.Status, app.CorrelationID)
+				}
+				if withCo := sc.Form[lending.FieldCoApplicant] == lending.Checked; withCo != (app.CoApplicant != nil) ||
+					withCo && (app.CoApplicant.FirstName != sc.Form[lending.FieldCoFirstName] || app.CoApplicant.SSN != "") {
+					t.Errorf("co-applicant in the form %v, stored %+v", withCo, app.CoApplicant)
 				}
 				if page, err := p.App.store.Pipeline(ctx, store.PipelineFilter{Query: app.ID}); err != nil || len(page.Rows) != 1 ||
 					page.Rows[0].Channel != lending.ChannelHeadlessJourney {
@@ -329,4 +326,27 @@ func proceedAndLock(t *testing.T, c *headlessClient, path string, offers hlOffer
 	if !locked.Locked || locked.SelectedOfferID != ids[0] {
 		t.Errorf("offers after proceeding: locked %v selected %q", locked.Locked, locked.SelectedOfferID)
 	}
+}
+
+// headlessProfile is a QA scenario's web form as the profile object: the
+// borrower's fields as they are, the co-applicant's (when the form's box is
+// ticked) in the nested "coApplicant" object named as the borrower's own
+// (coFirstName → firstName).
+func headlessProfile(form map[string]string) map[string]any {
+	profile := map[string]any{}
+	co := map[string]string{}
+	for k, v := range form {
+		switch {
+		case k == lending.FieldCoApplicant:
+		case slices.Contains(lending.CoApplicantFields, k):
+			member := strings.TrimPrefix(k, "co")
+			co[strings.ToLower(member[:1])+member[1:]] = v
+		default:
+			profile[k] = v
+		}
+	}
+	if form[lending.FieldCoApplicant] == lending.Checked {
+		profile["coApplicant"] = co
+	}
+	return profile
 }
