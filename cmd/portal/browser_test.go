@@ -171,10 +171,11 @@ func TestBrowserScenarioCatalogue(t *testing.T) {
 // in every range, the choice of an offer, the stage lender's page, and the
 // application then showing product_selected with the other offers locked.
 func TestBrowserBorrowerJourney(t *testing.T) {
-	p := startPortal(t, withEnv("PORTAL_LEAD_TIMEOUT", "8s", "PORTAL_POLL_AFTER", "1s"))
+	p := startPortal(t, withEnv("PORTAL_LEAD_TIMEOUT", "20s", "PORTAL_POLL_AFTER", "1s"))
 	// Slow steps, and the platform's intermediate statuses sent as callbacks, so the
-	// checking-rates screen has something to show as it advances.
-	setStageControls(t, p.URL, stage.Controls{StepDelayMs: 1500, CallbacksEnabled: true, IntermediateCallbacks: true})
+	// checking-rates screen has something to show as it advances: 3 s a step, since
+	// the page polls every 2 s and a loaded machine answers slowly.
+	setStageControls(t, p.URL, stage.Controls{StepDelayMs: 3000, CallbacksEnabled: true, IntermediateCallbacks: true})
 	tb := newTab(t, p.URL, true)
 	sc, _ := stage.ScenarioByID(stage.ScenarioOffersAllRanges)
 	tb.open("/")
@@ -205,7 +206,7 @@ func TestBrowserBorrowerJourney(t *testing.T) {
 	if pendingSeen < 2 {
 		t.Errorf("polling did not advance the status in place: saw %v", seen)
 	}
-	tb.waitStatus(10*time.Second, "offers_found")
+	tb.waitStatus(30*time.Second, "offers_found")
 	tb.checkOutcome("offers_found")
 	tb.axe("offers")
 	tb.screenshot("offers")
