@@ -83,14 +83,14 @@ wrk: ## make sure Debian's wrk is there for make bench (installed when missing u
 .PHONY: test
 test: deps check-generated lint browser wrk ## everything CI checks: unit, handler, store and browser tests, generated code, vet, fmt
 	@if [ -n "$${PORTAL_TEST_DATABASE_URL:-}" ]; then \
-		echo "$(GO) test -race -count=1 -timeout 12m ./...  (PostgreSQL half on PORTAL_TEST_DATABASE_URL)"; \
-		$(GO) test -race -count=1 -timeout 12m ./...; \
+		echo ".ci/go-test: go test -race (cmd/portal without -race) (PostgreSQL half on PORTAL_TEST_DATABASE_URL)"; \
+		GO=$(GO) .ci/go-test; \
 	elif [ "$${CI:-}" = "true" ]; then \
 		echo "CI: the PostgreSQL half runs on a throwaway server (.ci/with-postgres)"; \
-		.ci/with-postgres $(GO) test -race -count=1 -timeout 12m ./...; \
+		GO=$(GO) .ci/with-postgres .ci/go-test; \
 	else \
 		echo "PORTAL_TEST_DATABASE_URL is not set: skipping the PostgreSQL half (store tests on PostgreSQL, two instances on one database); 'make test-postgres', CI=true or .ci/run runs it"; \
-		$(GO) test -race -count=1 -timeout 12m ./...; \
+		GO=$(GO) .ci/go-test; \
 	fi
 
 .PHONY: test-postgres
