@@ -331,23 +331,10 @@ func (s *Store) snapshotJourney(ctx context.Context, tx *sql.Tx, where string, a
 // JourneyEvents lists the partner's journey.snapshot events of a journey in
 // the order they were written (tests, reconciliation).
 func (s *Store) JourneyEvents(ctx context.Context, journeyID string) ([]PartnerEvent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, coalesce(partner_id, ''), coalesce(application_id, ''), type, sequence,
-		occurred_at_ms, payload_version, payload FROM partner_events
-		WHERE type = ? AND payload LIKE ? ORDER BY occurred_at_ms, sequence`, lending.EventJourneySnapshot, `%"journeyId":"`+journeyID+`"%`)
+	out, err := s.partnerEvents(ctx, `type = ? AND payload LIKE ? ORDER BY occurred_at_ms, sequence`,
+		lending.EventJourneySnapshot, `%"journeyId":"`+journeyID+`"%`)
 	if err != nil {
 		return nil, fmt.Errorf("store.JourneyEvents: %w", err)
 	}
-	defer rows.Close()
-	var out []PartnerEvent
-	for rows.Next() {
-		var e PartnerEvent
-		var at int64
-		var payload string
-		if err := rows.Scan(&e.ID, &e.PartnerID, &e.ApplicationID, &e.Type, &e.Sequence, &at, &e.PayloadVersion, &payload); err != nil {
-			return nil, fmt.Errorf("store.JourneyEvents: %w", err)
-		}
-		e.OccurredAt, e.Payload = fromMS(at), json.RawMessage(payload)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }

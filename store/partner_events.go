@@ -75,10 +75,20 @@ func (s *Store) addPartnerEvent(ctx context.Context, tx *sql.Tx, in NewPartnerEv
 
 // PartnerEvents lists an application's events in sequence order.
 func (s *Store) PartnerEvents(ctx context.Context, applicationID string) ([]PartnerEvent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, coalesce(partner_id, ''), coalesce(application_id, ''), type, sequence,
-		occurred_at_ms, payload_version, payload FROM partner_events WHERE application_id = ? ORDER BY sequence`, applicationID)
+	out, err := s.partnerEvents(ctx, `application_id = ? ORDER BY sequence`, applicationID)
 	if err != nil {
 		return nil, fmt.Errorf("store.PartnerEvents: %w", err)
+	}
+	return out, nil
+}
+
+// partnerEvents reads the partner events a condition (with its ORDER BY)
+// selects.
+func (s *Store) partnerEvents(ctx context.Context, where string, args ...any) ([]PartnerEvent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, coalesce(partner_id, ''), coalesce(application_id, ''), type, sequence,
+		occurred_at_ms, payload_version, payload FROM partner_events WHERE `+where, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []PartnerEvent
@@ -87,13 +97,10 @@ func (s *Store) PartnerEvents(ctx context.Context, applicationID string) ([]Part
 		var at int64
 		var payload string
 		if err := rows.Scan(&e.ID, &e.PartnerID, &e.ApplicationID, &e.Type, &e.Sequence, &at, &e.PayloadVersion, &payload); err != nil {
-			return nil, fmt.Errorf("store.PartnerEvents: %w", err)
+			return nil, err
 		}
 		e.OccurredAt, e.Payload = fromMS(at), json.RawMessage(payload)
 		out = append(out, e)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store.PartnerEvents: %w", err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
