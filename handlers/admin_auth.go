@@ -154,6 +154,26 @@ func requirePermission(p lending.Permission) echo.MiddlewareFunc {
 	}
 }
 
+// signInNotice is what a sign-in form says on arrival: that the session
+// ended, or that the visitor signed out.
+func signInNotice(c echo.Context) (errText, info string) {
+	switch {
+	case c.QueryParam("expired") == "1":
+		return "Your session ended. Please sign in again.", ""
+	case c.QueryParam("signedout") == "1":
+		return "", "You have signed out."
+	}
+	return "", ""
+}
+
+// tooManySignIns sets Retry-After for a throttled sign-in and returns what the
+// form says about it.
+func tooManySignIns(c echo.Context, t *store.ThrottledError) string {
+	wait := t.RetryAfter.Round(time.Second)
+	c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait/time.Second)))
+	return fmt.Sprintf("Too many failed sign-ins. Wait %s before trying again.", waitText(wait))
+}
+
 // adminSignInForm shows the sign-in form, or goes on when already signed in.
 func (s *Server) adminSignInForm(c echo.Context) error {
 	next := safeNext(c.QueryParam("next"))
@@ -161,12 +181,7 @@ func (s *Server) adminSignInForm(c echo.Context) error {
 		return redirect(c, next)
 	}
 	v := views.SignInView{Page: s.officerSignInPage(), Next: next}
-	switch {
-	case c.QueryParam("expired") == "1":
-		v.Error = "Your session ended. Please sign in again."
-	case c.QueryParam("signedout") == "1":
-		v.Info = "You have signed out."
-	}
+	v.Error, v.Info = signInNotice(c)
 	return render(c, http.StatusOK, views.AdminSignIn(v))
 }
 
@@ -185,9 +200,7 @@ func (s *Server) adminSignIn(c echo.Context) error {
 	switch {
 	case errors.As(err, &throttled):
 		s.log.LogAttrs(ctx, slog.LevelWarn, "officer sign-in throttled", append(logAttrs, slog.Duration("retry_after", throttled.RetryAfter))...)
-		wait := throttled.RetryAfter.Round(time.Second)
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait/time.Second)))
-		v.Error = fmt.Sprintf("Too many failed sign-ins. Wait %s before trying again.", waitText(wait))
+		v.Error = tooManySignIns(c, throttled)
 		return render(c, http.StatusTooManyRequests, views.AdminSignIn(v))
 	case errors.Is(err, store.ErrBadCredentials):
 		s.log.LogAttrs(ctx, slog.LevelWarn, "officer sign-in failed", logAttrs...)

@@ -126,12 +126,7 @@ func (s *Server) developersSignInForm(c echo.Context) error {
 		return redirect(c, next)
 	}
 	v := views.DevelopersSignInView{DeveloperPage: s.developerPage(c, "Developer sign-in"), Next: next}
-	switch {
-	case c.QueryParam("expired") == "1":
-		v.Error = "Your session ended. Please sign in again."
-	case c.QueryParam("signedout") == "1":
-		v.Info = "You have signed out."
-	}
+	v.Error, v.Info = signInNotice(c)
 	return render(c, http.StatusOK, views.DevelopersSignIn(v))
 }
 
@@ -149,9 +144,7 @@ func (s *Server) developersSignIn(c echo.Context) error {
 	switch {
 	case errors.As(err, &throttled):
 		s.log.LogAttrs(ctx, slog.LevelWarn, "partner sign-in throttled", logAttrs...)
-		wait := throttled.RetryAfter.Round(time.Second)
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait/time.Second)))
-		v.Error = fmt.Sprintf("Too many failed sign-ins. Wait %s before trying again.", waitText(wait))
+		v.Error = tooManySignIns(c, throttled)
 		return render(c, http.StatusTooManyRequests, views.DevelopersSignIn(v))
 	case errors.Is(err, store.ErrBadCredentials):
 		s.log.LogAttrs(ctx, slog.LevelWarn, "partner sign-in failed", logAttrs...)
