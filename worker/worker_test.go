@@ -161,7 +161,9 @@ func TestPollingFindsTheResultWithoutACallback(t *testing.T) {
 
 func TestTimeoutSweepThenOneLastLook(t *testing.T) {
 	h := newHarness(t)
-	h.leadTimeout, h.cfg.LeadTimeout = 300*time.Millisecond, 300*time.Millisecond
+	// Long enough for the submission to record the lead's uuid first even on a
+	// loaded machine: a lead timed out before it has one gets no last look.
+	h.leadTimeout, h.cfg.LeadTimeout = 3*time.Second, 3*time.Second
 	h.run()
 	app := h.waitForLead(h.apply().ID)
 	h.fake.setStatus(app.Lead.UUID, platform.StatusFindingProducts) // stuck
