@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -67,11 +69,14 @@ func requestLogLevel(route string, status int) slog.Level {
 // almost every one shows personal data, and a shared computer must not keep them.
 // Production, always served over https, also tells browsers never to use plain
 // http for the site again (HSTS).
-func securityHeaders(production bool) echo.MiddlewareFunc {
+// inlineCSS is the stylesheet every page carries in its head (views.Site.CSS):
+// the CSP's style-src allows that one <style> by its hash, and no other.
+func securityHeaders(production bool, inlineCSS string) echo.MiddlewareFunc {
+	values := securityHeaderValues(inlineCSS)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
-			for _, kv := range securityHeaderValues {
+			for _, kv := range values {
 				h[kv.name] = kv.value
 			}
 			if production {
@@ -98,9 +103,17 @@ func sharedHeader(name, value string) headerValue {
 	return headerValue{http.CanonicalHeaderKey(name), []string{value}[:1:1]}
 }
 
-var (
-	securityHeaderValues = []headerValue{
-		sharedHeader("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+// securityHeaderValues are the headers every response carries. The CSP's
+// style-src is the portal's own files and, when there is one, the inline
+// stylesheet by its SHA-256 (CSP level 2 hash source).
+func securityHeaderValues(inlineCSS string) []headerValue {
+	styleSrc := "'self'"
+	if inlineCSS != "" {
+		sum := sha256.Sum256([]byte(inlineCSS))
+		styleSrc += " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}
+	return []headerValue{
+		sharedHeader("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src "+styleSrc+"; img-src 'self' data:; "+
 			"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"),
 		sharedHeader("X-Content-Type-Options", "nosniff"),
 		sharedHeader("Referrer-Policy", "strict-origin-when-cross-origin"),
@@ -108,6 +121,9 @@ var (
 		sharedHeader("Cross-Origin-Opener-Policy", "same-origin"),
 		sharedHeader("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
 	}
+}
+
+var (
 	noStore = sharedHeader("Cache-Control", "no-store").value
 	// hsts: two years, the preload lists' minimum. Subdomains are left to the
 	// operator (the proxy can add includeSubDomains): the portal may share a
