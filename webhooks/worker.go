@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"prequal/lending"
 	"prequal/store"
 )
@@ -27,6 +29,11 @@ const (
 	// DefaultPerEndpoint bounds the attempts in flight to one endpoint, so a
 	// slow receiver holds only its own deliveries back.
 	DefaultPerEndpoint = 4
+	// DefaultBusyRate is how many attempts start per second while the portal
+	// is busy (Config.Busy): enough for a steady partner (180,000 an hour),
+	// little enough that the borrower's path keeps its speed; the backlog
+	// goes at full speed once the rush is over.
+	DefaultBusyRate = 50
 	// DefaultTick is how often an idle worker looks for new events.
 	DefaultTick = 250 * time.Millisecond
 	// maxResponseRead is how much of a receiver's answer is read: enough to
@@ -59,6 +66,12 @@ type Config struct {
 	Concurrency int
 	PerEndpoint int
 	Tick        time.Duration
+	// Busy reports whether the portal's server is saturated (people's and
+	// partners' requests queueing for its cores). Deliveries are background
+	// work: while Busy, at most BusyRate attempts start per second; otherwise
+	// they go as fast as the endpoints answer. Nil: never busy.
+	Busy     func() bool
+	BusyRate float64
 	// Now and Jitter (in [0,1)) are the clock and randomness of the retry
 	// schedule; tests inject their own.
 	Now    func() time.Time
@@ -74,6 +87,7 @@ type Worker struct {
 	owner  string
 	client *http.Client
 	wake   chan struct{}
+	pace   *rate.Limiter // starts of attempts; unlimited unless Busy
 }
 
 // New builds a Worker.
@@ -94,6 +108,12 @@ func New(cfg Config) *Worker {
 	if cfg.Tick <= 0 {
 		cfg.Tick = DefaultTick
 	}
+	if cfg.BusyRate <= 0 {
+		cfg.BusyRate = DefaultBusyRate
+	}
+	if cfg.Busy == nil {
+		cfg.Busy = func() bool { return false }
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -111,6 +131,7 @@ func New(cfg Config) *Worker {
 		client: &http.Client{Transport: transport, Timeout: cfg.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		wake: make(chan struct{}, 1),
+		pace: rate.NewLimiter(rate.Inf, 1),
 	}
 }
 
@@ -190,11 +211,22 @@ func (w *Worker) round(ctx context.Context, slots chan struct{}, inFlight *sync.
 		}
 		return true, nil
 	}
-	sends, err := w.cfg.Store.ClaimWebhookDeliveries(ctx, w.owner, w.cfg.Lease, free, w.cfg.PerEndpoint)
+	want := free
+	if w.cfg.Busy() {
+		// A quarter of a second's worth: claimed deliveries wait for their
+		// turn below, well inside their lease.
+		want = min(free, max(1, int(w.cfg.BusyRate/4)))
+	}
+	sends, err := w.cfg.Store.ClaimWebhookDeliveries(ctx, w.owner, w.cfg.Lease, want, w.cfg.PerEndpoint)
 	if err != nil {
 		return false, err
 	}
 	for _, s := range sends {
+		if err := w.waitTurn(ctx); err != nil {
+			// Shutting down: the deliveries not started keep their lease and
+			// are sent again after it, with the same webhook-id.
+			return false, nil
+		}
 		slots <- struct{}{}
 		inFlight.Add(1)
 		go func() {
@@ -202,7 +234,18 @@ func (w *Worker) round(ctx context.Context, slots chan struct{}, inFlight *sync.
 			w.deliver(ctx, s)
 		}()
 	}
-	return n > 0 || len(sends) == free, nil
+	return n > 0 || len(sends) == want, nil
+}
+
+// waitTurn paces the start of attempts while the portal is busy and lets them
+// go at once otherwise.
+func (w *Worker) waitTurn(ctx context.Context) error {
+	if !w.cfg.Busy() {
+		w.pace.SetLimit(rate.Inf)
+		return nil
+	}
+	w.pace.SetLimit(rate.Limit(w.cfg.BusyRate))
+	return w.pace.Wait(ctx)
 }
 
 // Attempt sends one signed attempt of s and reports its outcome, with the

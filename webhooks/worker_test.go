@@ -322,3 +322,33 @@ func TestShutdownLeavesAnAttemptInFlightToBeSentAgain(t *testing.T) {
 		t.Errorf("delivery after shutdown = %+v, want pending with no attempt recorded (sent again after its lease)", d)
 	}
 }
+
+func TestDeliveriesYieldWhileThePortalIsBusy(t *testing.T) {
+	const busyRate, events = 20, 12 // one start every 50 ms while busy
+	h := newHarness(t)
+	rcv := newReceiver(t, nil)
+	ep, _ := h.endpoint(rcv.srv.URL, lending.EventJourneySnapshot)
+	for i := range events {
+		h.event(lending.EventJourneySnapshot, map[string]int{"n": i})
+	}
+	var busy atomic.Bool
+	busy.Store(true)
+	start := time.Now()
+	h.run(Config{Busy: busy.Load, BusyRate: busyRate})
+	// While busy, the k-th attempt (from 0) starts no sooner than k/busyRate
+	// after the worker did: a lower bound, which a slow machine only makes
+	// easier to meet.
+	waitFor(t, "paced deliveries", func() bool { return len(rcv.requests()) >= events-2 })
+	if took, least := time.Since(start), time.Duration(events-3)*time.Second/busyRate; took < least {
+		t.Errorf("%d deliveries while busy took %v, want at least %v at %d/s", events-2, took, least, busyRate)
+	}
+	busy.Store(false)
+	waitFor(t, "all delivered once the portal is quiet", func() bool {
+		for _, d := range h.deliveries(ep.ID) {
+			if d.Status != store.DeliveryDelivered {
+				return false
+			}
+		}
+		return len(h.deliveries(ep.ID)) == events
+	})
+}
