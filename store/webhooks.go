@@ -138,17 +138,29 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, partnerID, id, newSecre
 	return nil
 }
 
+// EndpointDeletedError is the error of the deliveries a deleted endpoint left pending.
+const EndpointDeletedError = "not sent: the endpoint was deleted"
+
 // DeleteWebhookEndpoint removes an endpoint of partnerID: nothing more is
-// delivered to it (its delivery history stays).
+// delivered to it; its pending deliveries fail with EndpointDeletedError (its
+// delivery history stays).
 func (s *Store) DeleteWebhookEndpoint(ctx context.Context, partnerID, id string) error {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := ms(s.now())
 		res, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET deleted_at_ms = ?
-			WHERE id = ? AND partner_id = ? AND deleted_at_ms IS NULL`, ms(s.now()), id, partnerID)
+			WHERE id = ? AND partner_id = ? AND deleted_at_ms IS NULL`, now, id, partnerID)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		// Its pending deliveries end here, failed with the reason, rather than
+		// wait for ever (an attempt in flight finds its lease gone).
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = ?, next_attempt_ms = ?, lease_owner = NULL,
+			lease_until_ms = NULL, last_error = ? WHERE endpoint_id = ? AND status = ?`,
+			DeliveryFailed, now, EndpointDeletedError, id, DeliveryPending)
 		return err
 	})
 	if err != nil {

@@ -352,3 +352,35 @@ func TestDeliveriesYieldWhileThePortalIsBusy(t *testing.T) {
 		return len(h.deliveries(ep.ID)) == events
 	})
 }
+
+func TestDeletingAnEndpointEndsItsPendingDeliveries(t *testing.T) {
+	h := newHarness(t)
+	rcv := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	ep, _ := h.endpoint(rcv.srv.URL, lending.EventJourneySnapshot)
+	h.event(lending.EventJourneySnapshot, map[string]int{"n": 1})
+	h.run(Config{})
+	h.waitRecorded(ep.ID, 1)
+	if d := h.one(ep.ID); d.Status != store.DeliveryPending {
+		t.Fatalf("after a 503 the delivery is %s, want pending (a retry due)", d.Status)
+	}
+	if err := h.st.DeleteWebhookEndpoint(context.Background(), h.partner.ID, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	d := h.one(ep.ID)
+	if d.Status != store.DeliveryFailed || d.Error != store.EndpointDeletedError {
+		t.Errorf("after the endpoint was deleted its delivery is %s (%q), want failed (%q)", d.Status, d.Error, store.EndpointDeletedError)
+	}
+	counts, err := h.st.WebhookDeliveryCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[store.DeliveryPending] != 0 {
+		t.Errorf("%d deliveries still pending after their endpoint was deleted", counts[store.DeliveryPending])
+	}
+	// Past its retry time nothing more is sent.
+	h.clock.Set(h.clock.Now().Add(time.Hour))
+	time.Sleep(200 * time.Millisecond)
+	if n := len(rcv.requests()); n != 1 {
+		t.Errorf("the receiver got %d requests, want the one attempt made before the deletion", n)
+	}
+}
