@@ -582,6 +582,25 @@ func (s *Store) ReplayFailedWebhookDeliveries(ctx context.Context, partnerID, en
 	return int(n), nil
 }
 
+// PruneWebhookDeliveries deletes up to limit finished deliveries (delivered or
+// failed) whose last attempt was before before, and reports how many it did.
+func (s *Store) PruneWebhookDeliveries(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var n int64
+	err := s.inTxLogged(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+			WHERE status IN (?, ?) AND next_attempt_ms < ? LIMIT ?)`, DeliveryDelivered, DeliveryFailed, ms(before), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store.PruneWebhookDeliveries: %w", err)
+	}
+	return n, nil
+}
+
 // WebhookDeliveryCounts counts deliveries by status (for the bench and /metrics).
 func (s *Store) WebhookDeliveryCounts(ctx context.Context) (map[string]int, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT status, count(*) FROM webhook_deliveries GROUP BY status`)

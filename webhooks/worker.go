@@ -42,6 +42,10 @@ const (
 	// fanOutBatch bounds the events fanned out in one transaction, so the
 	// store's one writer is never held long from the borrower's writes.
 	fanOutBatch = 50
+	// pruneEvery is how often finished deliveries past
+	// lending.WebhookDeliveryRetention are deleted, pruneBatch at a time.
+	pruneEvery = time.Hour
+	pruneBatch = 1000
 	// maxErrorText bounds the answer excerpt kept with a failed attempt.
 	maxErrorText = 200
 )
@@ -51,6 +55,7 @@ type Store interface {
 	FanOutPartnerEvents(ctx context.Context, limit int) (int, error)
 	ClaimWebhookDeliveries(ctx context.Context, owner string, lease time.Duration, limit, perEndpoint int) ([]store.WebhookSend, error)
 	RecordWebhookAttempt(ctx context.Context, a store.WebhookAttempt) error
+	PruneWebhookDeliveries(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
 // Config wires a Worker.
@@ -167,7 +172,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	var inFlight sync.WaitGroup
 	defer inFlight.Wait()
 	var lastErr string
+	var pruned time.Time
 	for {
+		if now := w.cfg.Now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			w.prune(ctx, now.Add(-lending.WebhookDeliveryRetention))
+		}
 		busy, err := w.round(ctx, slots, &inFlight)
 		if err != nil && ctx.Err() == nil && err.Error() != lastErr {
 			w.cfg.Logger.Error("webhook round failed", "error", err)
@@ -191,6 +201,26 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-w.wake:
 		case <-time.After(w.cfg.Tick):
 		}
+	}
+}
+
+// prune deletes the finished deliveries whose last attempt was before before,
+// a batch at a time so the store's writer is never held long.
+func (w *Worker) prune(ctx context.Context, before time.Time) {
+	var total int64
+	for ctx.Err() == nil {
+		n, err := w.cfg.Store.PruneWebhookDeliveries(ctx, before, pruneBatch)
+		if err != nil {
+			w.cfg.Logger.Error("pruning webhook deliveries", "error", err)
+			return
+		}
+		total += n
+		if n < pruneBatch {
+			break
+		}
+	}
+	if total > 0 {
+		w.cfg.Logger.Info("pruned finished webhook deliveries", "deliveries", total, "last_attempt_before", before)
 	}
 }
 

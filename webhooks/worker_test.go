@@ -384,3 +384,28 @@ func TestDeletingAnEndpointEndsItsPendingDeliveries(t *testing.T) {
 		t.Errorf("the receiver got %d requests, want the one attempt made before the deletion", n)
 	}
 }
+
+func TestFinishedDeliveriesArePrunedAfterTheRetention(t *testing.T) {
+	h := newHarness(t)
+	ok := newReceiver(t, nil)
+	down := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	done, _ := h.endpoint(ok.srv.URL, lending.EventJourneySnapshot)
+	retrying, _ := h.endpoint(down.srv.URL, lending.EventJourneySnapshot)
+	h.event(lending.EventJourneySnapshot, map[string]int{"n": 1})
+	h.run(Config{})
+	h.waitRecorded(done.ID, 1)
+	h.waitRecorded(retrying.ID, 1)
+
+	// Inside the retention the delivered one stays.
+	h.clock.Set(h.clock.Now().Add(lending.WebhookDeliveryRetention - time.Hour))
+	time.Sleep(200 * time.Millisecond)
+	if len(h.deliveries(done.ID)) != 1 {
+		t.Fatal("a delivered delivery was pruned inside the retention")
+	}
+	// Past it, it goes; the one still being retried stays.
+	h.clock.Set(h.clock.Now().Add(2 * time.Hour))
+	waitFor(t, "the delivered delivery to be pruned", func() bool { return len(h.deliveries(done.ID)) == 0 })
+	if ds := h.deliveries(retrying.ID); len(ds) != 1 || ds[0].Status != store.DeliveryPending {
+		t.Errorf("the delivery still being retried = %+v, want it kept, pending", ds)
+	}
+}
