@@ -105,6 +105,11 @@ var applicantFields = [...]apiField{
 func readAPIBody(c echo.Context) ([]byte, *validationProblem, error) {
 	req := c.Request()
 	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, MaxBodyBytes))
+	if err == nil {
+		// Read to its end and closed, the body needs nothing more from net/http,
+		// which otherwise drains it before answering (io.CopyN, per call).
+		_ = req.Body.Close()
+	}
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
