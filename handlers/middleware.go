@@ -170,6 +170,19 @@ func crossOrigin() echo.MiddlewareFunc {
 	}
 }
 
+// composedOnce is the portal's global middleware m, in order, composed once at
+// start-up: Echo composes what Use registers on every request, a closure per
+// middleware per request. The chain ends in the handler Echo found for the
+// request (c.Handler(): the route's, its own middleware included, or the
+// not-found one), which is the next Echo hands a global middleware.
+func composedOnce(m ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	h := func(c echo.Context) error { return c.Handler()(c) }
+	for i := len(m) - 1; i >= 0; i-- {
+		h = m[i](h)
+	}
+	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
+}
+
 // isAPIPath reports whether a request is for the JSON API (package api).
 func isAPIPath(path string) bool { return strings.HasPrefix(path, "/api/") }
 
