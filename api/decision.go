@@ -119,14 +119,18 @@ func (a *API) score(c echo.Context) error {
 // call before anything is answered: a 200 is only ever sent for a call that is
 // committed to the bill. When ok is false the 400 has been written (or err is set).
 func (a *API) evaluate(c echo.Context) (decision.Applicant, decision.Decision, bool, error) {
-	body, problem, err := readAPIBody(c)
+	buf := bodyBuffers.Get().(*[]byte)
+	body, problem, err := readAPIBodyTo(c, (*buf)[:0])
 	if err != nil {
+		bodyBuffers.Put(buf)
 		return decision.Applicant{}, decision.Decision{}, false, err
 	}
 	var app decision.Applicant
 	if problem == nil {
-		app, problem = decodeApplicant(body)
+		app, problem = decodeApplicant(body) // copies what it keeps
 	}
+	*buf = body
+	bodyBuffers.Put(buf)
 	if problem != nil {
 		return decision.Applicant{}, decision.Decision{}, false, a.invalid(c, problem)
 	}

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -103,8 +104,20 @@ var applicantFields = [...]apiField{
 // readAPIBody reads the request body, up to MaxBodyBytes: a larger one (the
 // route table refuses most of them before, by their Content-Length) is a 413.
 func readAPIBody(c echo.Context) ([]byte, *validationProblem, error) {
+	return readAPIBodyTo(c, nil)
+}
+
+// readAPIBodyTo is readAPIBody appending to buf: with a pooled buffer, a call
+// whose body is only parsed (the billed decision and score) reads it without
+// allocating. The body is then only valid until buf is reused.
+func readAPIBodyTo(c echo.Context, buf []byte) ([]byte, *validationProblem, error) {
 	req := c.Request()
-	b, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, MaxBodyBytes))
+	b, err := readAll(http.MaxBytesReader(c.Response(), req.Body, MaxBodyBytes), buf)
+	if err == nil {
+		// Read to its end and closed, the body needs nothing more from net/http,
+		// which otherwise drains it before answering (io.CopyN, per call).
+		_ = req.Body.Close()
+	}
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -114,6 +127,29 @@ func readAPIBody(c echo.Context) ([]byte, *validationProblem, error) {
 	}
 	return b, nil, nil
 }
+
+// readAll is io.ReadAll appending to b.
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	if b == nil {
+		b = make([]byte, 0, 512)
+	}
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append grow it
+		}
+	}
+}
+
+// bodyBuffers are readAPIBodyTo's pooled buffers.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 // decodeApplicant parses body into an Applicant, checking each field's presence
 // and JSON type itself (rather than letting encoding/json stop at the first

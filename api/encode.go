@@ -21,8 +21,15 @@ import (
 // it), and writeJSON sends them as c.JSON would. A request asking for
 // ?pretty gets c.JSON itself.
 
-// writeJSON answers status with v, encoded by hand.
-func writeJSON(c echo.Context, status int, v interface{ appendJSON([]byte) ([]byte, error) }) error {
+// jsonAppender is a response encoded by hand.
+type jsonAppender interface {
+	appendJSON([]byte) ([]byte, error)
+}
+
+// writeJSON answers status with v, encoded by hand. It is generic so that a
+// response (a few hundred bytes of struct) is not copied to the heap to be
+// passed as an interface on every call.
+func writeJSON[T jsonAppender](c echo.Context, status int, v T) error {
 	if c.Request().URL.RawQuery != "" {
 		if _, pretty := c.QueryParams()["pretty"]; pretty {
 			return c.JSON(status, v)

@@ -87,6 +87,17 @@ func TestAPIIsMountedBehindTheSharedMiddleware(t *testing.T) {
 		if r.header.Get("X-Content-Type-Options") != "nosniff" || r.header.Get(correlation.Header) == "" {
 			t.Errorf("security headers or correlation id missing: %v", r.header)
 		}
+		// OWASP's REST Security Cheat Sheet's headers (framing refused by CSP
+		// frame-ancestors), and none of the page-only policies a JSON answer
+		// has no use for.
+		if csp := r.header.Get("Content-Security-Policy"); csp != "frame-ancestors 'none'" {
+			t.Errorf("Content-Security-Policy %q, want frame-ancestors 'none'", csp)
+		}
+		for _, h := range []string{"Referrer-Policy", "Permissions-Policy", "Cross-Origin-Opener-Policy"} {
+			if v := r.header.Get(h); v != "" {
+				t.Errorf("%s %q on a JSON answer", h, v)
+			}
+		}
 	})
 	t.Run("a browser session's cookies are no key", func(t *testing.T) {
 		browser := newBrowserClient()

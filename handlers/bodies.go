@@ -48,7 +48,7 @@ func limitBodies(rules ...bodyRule) echo.MiddlewareFunc {
 					break
 				}
 			}
-			mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
+			mt := mediaType(req.Header.Get(echo.HeaderContentType))
 			if mt == echo.MIMEMultipartForm && !rule.multipart {
 				return echo.NewHTTPError(http.StatusUnsupportedMediaType, "This page takes no file uploads.")
 			}
@@ -67,6 +67,19 @@ func limitBodies(rules ...bodyRule) echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// mediaType is a Content-Type's media type, lower case, without parameters;
+// only the two types limitBodies acts on are parsed (mime.ParseMediaType, with
+// its map of parameters), so a JSON call's allocates nothing.
+func mediaType(ct string) string {
+	t, _, _ := strings.Cut(ct, ";")
+	t = strings.TrimSpace(t)
+	if !strings.EqualFold(t, echo.MIMEMultipartForm) && !strings.EqualFold(t, echo.MIMEApplicationForm) {
+		return ""
+	}
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt
 }
 
 // errBodyTooLarge is the 413 every capped route answers.

@@ -36,7 +36,7 @@ func TestHSTSInProductionOnly(t *testing.T) {
 		want bool
 	}{{"stage", nil, false}, {"production", []func(*Config){production}, true}} {
 		p := newTestPortal(t, tt.opts...)
-		for _, path := range []string{"/", "/apply", "/healthz", "/no-such-page"} {
+		for _, path := range []string{"/", "/apply", "/healthz", "/no-such-page", "/api/openapi.json"} {
 			resp, _ := p.get(p.client, path)
 			hsts := resp.Header.Get("Strict-Transport-Security")
 			if !tt.want {

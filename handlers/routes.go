@@ -13,14 +13,14 @@ import (
 // routes is the portal's one route table: every route, its method and its
 // middleware, top to bottom.
 func (s *Server) routes(e *echo.Echo) {
-	e.Use(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production, s.cfg.Site.CSS), s.allowHosts, crossOrigin(),
+	e.Use(composedOnce(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production, s.cfg.Site.CSS), s.allowHosts, crossOrigin(),
 		// Request bodies: defaultBodyLimit (64 KiB) on every route but those a
 		// rule names; multipart only where a rule takes it (none does yet).
 		limitBodies(
 			bodyRule{prefix: "/callbacks/platform/", limit: platform.MaxCallbackBytes},
 			bodyRule{prefix: "/api/", limit: api.MaxBodyBytes},
 		),
-		compress)
+		compress))
 
 	// Every GET route answers HEAD too (get): uptime monitors and link checkers
 	// send HEAD, and net/http sends the headers GET would without the body.

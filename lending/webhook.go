@@ -138,6 +138,11 @@ var WebhookRetryDelays = func() []time.Duration {
 	return out
 }()
 
+// WebhookDeliveryRetention is how long a finished delivery (delivered or
+// failed) stays on the dashboard, replayable, before it is pruned: well past
+// the retry schedule. The events themselves stay.
+const WebhookDeliveryRetention = 30 * 24 * time.Hour
+
 // WebhookMaxAttempts is the attempts of one delivery round.
 var WebhookMaxAttempts = len(WebhookRetryDelays) + 1
 

@@ -180,9 +180,17 @@ func NewUsageRecorder(s *Store) *UsageRecorder {
 	return &UsageRecorder{store: s}
 }
 
-// Record adds one billed call for key id and returns once it is committed. If
-// ctx ends first, Record returns ctx's error; the call may still be committed.
+// Record adds one billed call for key id and returns once it is committed (or
+// the commit failed). A ctx that has already ended records nothing; once the
+// call has joined a batch, Record waits for that batch's commit whatever
+// happens to ctx, as Store's writes do, so its answer is never a guess. The
+// wait is bounded (the commit in progress and its own, each within
+// usageCommitTimeout), and not selecting on ctx spares every call a channel
+// made for ctx.Done and a two-case select.
 func (r *UsageRecorder) Record(ctx context.Context, keyID string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store.UsageRecorder.Record: %w", err)
+	}
 	r.mu.Lock()
 	b := r.open
 	leader := b == nil
@@ -196,12 +204,8 @@ func (r *UsageRecorder) Record(ctx context.Context, keyID string) error {
 	if leader {
 		r.commit(b)
 	}
-	select {
-	case <-b.done:
-		return b.err
-	case <-ctx.Done():
-		return fmt.Errorf("store.UsageRecorder.Record: %w", ctx.Err())
-	}
+	<-b.done
+	return b.err
 }
 
 // commit waits for the previous batch's commit to finish, closes batch b to new

@@ -138,17 +138,29 @@ func (s *Store) RotateWebhookSecret(ctx context.Context, partnerID, id, newSecre
 	return nil
 }
 
+// EndpointDeletedError is the error of the deliveries a deleted endpoint left pending.
+const EndpointDeletedError = "not sent: the endpoint was deleted"
+
 // DeleteWebhookEndpoint removes an endpoint of partnerID: nothing more is
-// delivered to it (its delivery history stays).
+// delivered to it; its pending deliveries fail with EndpointDeletedError (its
+// delivery history stays).
 func (s *Store) DeleteWebhookEndpoint(ctx context.Context, partnerID, id string) error {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		now := ms(s.now())
 		res, err := tx.ExecContext(ctx, `UPDATE webhook_endpoints SET deleted_at_ms = ?
-			WHERE id = ? AND partner_id = ? AND deleted_at_ms IS NULL`, ms(s.now()), id, partnerID)
+			WHERE id = ? AND partner_id = ? AND deleted_at_ms IS NULL`, now, id, partnerID)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		if n, err = res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		// Its pending deliveries end here, failed with the reason, rather than
+		// wait for ever (an attempt in flight finds its lease gone).
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = ?, next_attempt_ms = ?, lease_owner = NULL,
+			lease_until_ms = NULL, last_error = ? WHERE endpoint_id = ? AND status = ?`,
+			DeliveryFailed, now, EndpointDeletedError, id, DeliveryPending)
 		return err
 	})
 	if err != nil {
@@ -568,6 +580,25 @@ func (s *Store) ReplayFailedWebhookDeliveries(ctx context.Context, partnerID, en
 		return 0, fmt.Errorf("store.ReplayFailedWebhookDeliveries: %w", err)
 	}
 	return int(n), nil
+}
+
+// PruneWebhookDeliveries deletes up to limit finished deliveries (delivered or
+// failed) whose last attempt was before before, and reports how many it did.
+func (s *Store) PruneWebhookDeliveries(ctx context.Context, before time.Time, limit int) (int64, error) {
+	var n int64
+	err := s.inTxLogged(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+			WHERE status IN (?, ?) AND next_attempt_ms < ? LIMIT ?)`, DeliveryDelivered, DeliveryFailed, ms(before), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store.PruneWebhookDeliveries: %w", err)
+	}
+	return n, nil
 }
 
 // WebhookDeliveryCounts counts deliveries by status (for the bench and /metrics).

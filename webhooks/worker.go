@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"prequal/lending"
 	"prequal/store"
 )
@@ -27,6 +29,11 @@ const (
 	// DefaultPerEndpoint bounds the attempts in flight to one endpoint, so a
 	// slow receiver holds only its own deliveries back.
 	DefaultPerEndpoint = 4
+	// DefaultBusyRate is how many attempts start per second while the portal
+	// is busy (Config.Busy): enough for a steady partner (180,000 an hour),
+	// little enough that the borrower's path keeps its speed; the backlog
+	// goes at full speed once the rush is over.
+	DefaultBusyRate = 50
 	// DefaultTick is how often an idle worker looks for new events.
 	DefaultTick = 250 * time.Millisecond
 	// maxResponseRead is how much of a receiver's answer is read: enough to
@@ -35,6 +42,10 @@ const (
 	// fanOutBatch bounds the events fanned out in one transaction, so the
 	// store's one writer is never held long from the borrower's writes.
 	fanOutBatch = 50
+	// pruneEvery is how often finished deliveries past
+	// lending.WebhookDeliveryRetention are deleted, pruneBatch at a time.
+	pruneEvery = time.Hour
+	pruneBatch = 1000
 	// maxErrorText bounds the answer excerpt kept with a failed attempt.
 	maxErrorText = 200
 )
@@ -44,6 +55,7 @@ type Store interface {
 	FanOutPartnerEvents(ctx context.Context, limit int) (int, error)
 	ClaimWebhookDeliveries(ctx context.Context, owner string, lease time.Duration, limit, perEndpoint int) ([]store.WebhookSend, error)
 	RecordWebhookAttempt(ctx context.Context, a store.WebhookAttempt) error
+	PruneWebhookDeliveries(ctx context.Context, before time.Time, limit int) (int64, error)
 }
 
 // Config wires a Worker.
@@ -59,6 +71,12 @@ type Config struct {
 	Concurrency int
 	PerEndpoint int
 	Tick        time.Duration
+	// Busy reports whether the portal's server is saturated (people's and
+	// partners' requests queueing for its cores). Deliveries are background
+	// work: while Busy, at most BusyRate attempts start per second; otherwise
+	// they go as fast as the endpoints answer. Nil: never busy.
+	Busy     func() bool
+	BusyRate float64
 	// Now and Jitter (in [0,1)) are the clock and randomness of the retry
 	// schedule; tests inject their own.
 	Now    func() time.Time
@@ -74,6 +92,7 @@ type Worker struct {
 	owner  string
 	client *http.Client
 	wake   chan struct{}
+	pace   *rate.Limiter // starts of attempts; unlimited unless Busy
 }
 
 // New builds a Worker.
@@ -94,6 +113,12 @@ func New(cfg Config) *Worker {
 	if cfg.Tick <= 0 {
 		cfg.Tick = DefaultTick
 	}
+	if cfg.BusyRate <= 0 {
+		cfg.BusyRate = DefaultBusyRate
+	}
+	if cfg.Busy == nil {
+		cfg.Busy = func() bool { return false }
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -111,6 +136,7 @@ func New(cfg Config) *Worker {
 		client: &http.Client{Transport: transport, Timeout: cfg.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		wake: make(chan struct{}, 1),
+		pace: rate.NewLimiter(rate.Inf, 1),
 	}
 }
 
@@ -146,7 +172,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	var inFlight sync.WaitGroup
 	defer inFlight.Wait()
 	var lastErr string
+	var pruned time.Time
 	for {
+		if now := w.cfg.Now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			w.prune(ctx, now.Add(-lending.WebhookDeliveryRetention))
+		}
 		busy, err := w.round(ctx, slots, &inFlight)
 		if err != nil && ctx.Err() == nil && err.Error() != lastErr {
 			w.cfg.Logger.Error("webhook round failed", "error", err)
@@ -173,6 +204,26 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
+// prune deletes the finished deliveries whose last attempt was before before,
+// a batch at a time so the store's writer is never held long.
+func (w *Worker) prune(ctx context.Context, before time.Time) {
+	var total int64
+	for ctx.Err() == nil {
+		n, err := w.cfg.Store.PruneWebhookDeliveries(ctx, before, pruneBatch)
+		if err != nil {
+			w.cfg.Logger.Error("pruning webhook deliveries", "error", err)
+			return
+		}
+		total += n
+		if n < pruneBatch {
+			break
+		}
+	}
+	if total > 0 {
+		w.cfg.Logger.Info("pruned finished webhook deliveries", "deliveries", total, "last_attempt_before", before)
+	}
+}
+
 // round fans new events out and starts the due deliveries that free slots
 // allow; busy reports that there may be more to do at once.
 func (w *Worker) round(ctx context.Context, slots chan struct{}, inFlight *sync.WaitGroup) (busy bool, err error) {
@@ -190,11 +241,22 @@ func (w *Worker) round(ctx context.Context, slots chan struct{}, inFlight *sync.
 		}
 		return true, nil
 	}
-	sends, err := w.cfg.Store.ClaimWebhookDeliveries(ctx, w.owner, w.cfg.Lease, free, w.cfg.PerEndpoint)
+	want := free
+	if w.cfg.Busy() {
+		// A quarter of a second's worth: claimed deliveries wait for their
+		// turn below, well inside their lease.
+		want = min(free, max(1, int(w.cfg.BusyRate/4)))
+	}
+	sends, err := w.cfg.Store.ClaimWebhookDeliveries(ctx, w.owner, w.cfg.Lease, want, w.cfg.PerEndpoint)
 	if err != nil {
 		return false, err
 	}
 	for _, s := range sends {
+		if err := w.waitTurn(ctx); err != nil {
+			// Shutting down: the deliveries not started keep their lease and
+			// are sent again after it, with the same webhook-id.
+			return false, nil
+		}
 		slots <- struct{}{}
 		inFlight.Add(1)
 		go func() {
@@ -202,7 +264,18 @@ func (w *Worker) round(ctx context.Context, slots chan struct{}, inFlight *sync.
 			w.deliver(ctx, s)
 		}()
 	}
-	return n > 0 || len(sends) == free, nil
+	return n > 0 || len(sends) == want, nil
+}
+
+// waitTurn paces the start of attempts while the portal is busy and lets them
+// go at once otherwise.
+func (w *Worker) waitTurn(ctx context.Context) error {
+	if !w.cfg.Busy() {
+		w.pace.SetLimit(rate.Inf)
+		return nil
+	}
+	w.pace.SetLimit(rate.Limit(w.cfg.BusyRate))
+	return w.pace.Wait(ctx)
 }
 
 // Attempt sends one signed attempt of s and reports its outcome, with the

@@ -322,3 +322,90 @@ func TestShutdownLeavesAnAttemptInFlightToBeSentAgain(t *testing.T) {
 		t.Errorf("delivery after shutdown = %+v, want pending with no attempt recorded (sent again after its lease)", d)
 	}
 }
+
+func TestDeliveriesYieldWhileThePortalIsBusy(t *testing.T) {
+	const busyRate, events = 20, 12 // one start every 50 ms while busy
+	h := newHarness(t)
+	rcv := newReceiver(t, nil)
+	ep, _ := h.endpoint(rcv.srv.URL, lending.EventJourneySnapshot)
+	for i := range events {
+		h.event(lending.EventJourneySnapshot, map[string]int{"n": i})
+	}
+	var busy atomic.Bool
+	busy.Store(true)
+	start := time.Now()
+	h.run(Config{Busy: busy.Load, BusyRate: busyRate})
+	// While busy, the k-th attempt (from 0) starts no sooner than k/busyRate
+	// after the worker did: a lower bound, which a slow machine only makes
+	// easier to meet.
+	waitFor(t, "paced deliveries", func() bool { return len(rcv.requests()) >= events-2 })
+	if took, least := time.Since(start), time.Duration(events-3)*time.Second/busyRate; took < least {
+		t.Errorf("%d deliveries while busy took %v, want at least %v at %d/s", events-2, took, least, busyRate)
+	}
+	busy.Store(false)
+	waitFor(t, "all delivered once the portal is quiet", func() bool {
+		for _, d := range h.deliveries(ep.ID) {
+			if d.Status != store.DeliveryDelivered {
+				return false
+			}
+		}
+		return len(h.deliveries(ep.ID)) == events
+	})
+}
+
+func TestDeletingAnEndpointEndsItsPendingDeliveries(t *testing.T) {
+	h := newHarness(t)
+	rcv := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	ep, _ := h.endpoint(rcv.srv.URL, lending.EventJourneySnapshot)
+	h.event(lending.EventJourneySnapshot, map[string]int{"n": 1})
+	h.run(Config{})
+	h.waitRecorded(ep.ID, 1)
+	if d := h.one(ep.ID); d.Status != store.DeliveryPending {
+		t.Fatalf("after a 503 the delivery is %s, want pending (a retry due)", d.Status)
+	}
+	if err := h.st.DeleteWebhookEndpoint(context.Background(), h.partner.ID, ep.ID); err != nil {
+		t.Fatal(err)
+	}
+	d := h.one(ep.ID)
+	if d.Status != store.DeliveryFailed || d.Error != store.EndpointDeletedError {
+		t.Errorf("after the endpoint was deleted its delivery is %s (%q), want failed (%q)", d.Status, d.Error, store.EndpointDeletedError)
+	}
+	counts, err := h.st.WebhookDeliveryCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[store.DeliveryPending] != 0 {
+		t.Errorf("%d deliveries still pending after their endpoint was deleted", counts[store.DeliveryPending])
+	}
+	// Past its retry time nothing more is sent.
+	h.clock.Set(h.clock.Now().Add(time.Hour))
+	time.Sleep(200 * time.Millisecond)
+	if n := len(rcv.requests()); n != 1 {
+		t.Errorf("the receiver got %d requests, want the one attempt made before the deletion", n)
+	}
+}
+
+func TestFinishedDeliveriesArePrunedAfterTheRetention(t *testing.T) {
+	h := newHarness(t)
+	ok := newReceiver(t, nil)
+	down := newReceiver(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
+	done, _ := h.endpoint(ok.srv.URL, lending.EventJourneySnapshot)
+	retrying, _ := h.endpoint(down.srv.URL, lending.EventJourneySnapshot)
+	h.event(lending.EventJourneySnapshot, map[string]int{"n": 1})
+	h.run(Config{})
+	h.waitRecorded(done.ID, 1)
+	h.waitRecorded(retrying.ID, 1)
+
+	// Inside the retention the delivered one stays.
+	h.clock.Set(h.clock.Now().Add(lending.WebhookDeliveryRetention - time.Hour))
+	time.Sleep(200 * time.Millisecond)
+	if len(h.deliveries(done.ID)) != 1 {
+		t.Fatal("a delivered delivery was pruned inside the retention")
+	}
+	// Past it, it goes; the one still being retried stays.
+	h.clock.Set(h.clock.Now().Add(2 * time.Hour))
+	waitFor(t, "the delivered delivery to be pruned", func() bool { return len(h.deliveries(done.ID)) == 0 })
+	if ds := h.deliveries(retrying.ID); len(ds) != 1 || ds[0].Status != store.DeliveryPending {
+		t.Errorf("the delivery still being retried = %+v, want it kept, pending", ds)
+	}
+}

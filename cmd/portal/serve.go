@@ -133,12 +133,14 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		OfferTTL:    cfg.OfferTTL,
 	})
 
+	load := newServerLoad()
 	guard := webhooks.Guard{Production: cfg.production()}
 	a.webhooks = webhooks.New(webhooks.Config{
 		Store:  st,
 		Logger: log.With("component", "webhooks"),
 		Guard:  guard,
 		Lease:  lending.WebhookAttemptTimeout + cfg.JobLease,
+		Busy:   load.Busy, // deliveries yield to the borrower's path
 	})
 
 	var catcher handlers.MailCatcher
@@ -171,7 +173,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	a.handler = e
+	a.handler = load.wrap(e)
 	return a, nil
 }
 
