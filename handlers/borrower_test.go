@@ -2,12 +2,16 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"prequal/views"
 )
 
 func doc(t *testing.T, body string) *goquery.Document {
@@ -232,9 +236,27 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("404 page: %d", resp.StatusCode)
 		}
 	}
-	resp, _ := p.get(p.client, "/apply")
+	resp, body := p.get(p.client, "/apply")
 	for _, c := range resp.Cookies() {
 		t.Errorf("GET /apply set the session cookie again: %v", c.Name)
+	}
+	// A page without scripts carries the stylesheet inline, which the CSP
+	// allows by its hash and by nothing looser.
+	resp, body = p.get(p.client, "/")
+	if !strings.Contains(body, "<style>"+testCSS+"</style>") {
+		t.Errorf("/ does not carry the stylesheet inline")
+	}
+	sum := sha256.Sum256([]byte(testCSS))
+	csp := resp.Header.Get("Content-Security-Policy")
+	if want := "style-src 'self' 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "';"; !strings.Contains(csp, want) || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP %q, want %q", csp, want)
+	}
+}
+
+func TestInlineCSSThatWouldEndItsElementIsRefused(t *testing.T) {
+	cfg := Config{Site: views.Site{CSS: "p { color: red } </STYLE><script>alert(1)</script>"}, SessionKeys: [][]byte{make([]byte, 32), make([]byte, 32)}}
+	if _, err := New(cfg, nil); err == nil {
+		t.Error("New took a stylesheet that ends its <style> element")
 	}
 }
 

@@ -71,6 +71,13 @@ func TestHTMXIsLoadedWhereItIsUsed(t *testing.T) {
 		if hx != script {
 			t.Errorf("GET %s: hx- attributes %v, htmx script %v", path, hx, script)
 		}
+		// The stylesheet: linked (cached) where the deferred script makes
+		// DOMContentLoaded wait for it, inline everywhere else.
+		linked := d.Find(`link[rel="stylesheet"][href="/static/app.css"]`).Length()
+		inline := d.Find(`head > style`).Length()
+		if styles := d.Find("style").Length(); (script && (linked != 1 || styles != 0)) || (!script && (linked != 0 || inline != 1 || styles != 1 || d.Find("head > style").Text() != testCSS)) {
+			t.Errorf("GET %s (htmx %v): %d stylesheet links, %d <style> (%d in the head)", path, script, linked, styles, inline)
+		}
 		usesHTMX[path] = hx
 	}
 	for _, path := range []string{"/apply", "/applications/" + waiting, "/applications/" + timedOut, "/admin/applications"} {

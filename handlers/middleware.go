@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -81,13 +83,16 @@ func requestLogLevel(route string, status int) slog.Level {
 // securityHeaders sets the headers every response carries. Pages are no-store:
 // almost every one shows personal data, and a shared computer must not keep them.
 // Production, always served over https, also tells browsers never to use plain
-// http for the site again (HSTS).
-func securityHeaders(production bool) echo.MiddlewareFunc {
+// http for the site again (HSTS). inlineCSS is the stylesheet that pages
+// without scripts carry in their head (views.Site.CSS): the pages' CSP allows
+// that one <style> by its hash, and no other.
+func securityHeaders(production bool, inlineCSS string) echo.MiddlewareFunc {
+	pageValues := securityHeaderValues(inlineCSS)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()
 			path := c.Request().URL.Path
-			values := securityHeaderValues
+			values := pageValues
 			if isAPIPath(path) {
 				values = apiSecurityHeaderValues
 			}
@@ -118,9 +123,17 @@ func sharedHeader(name, value string) headerValue {
 	return headerValue{http.CanonicalHeaderKey(name), []string{value}[:1:1]}
 }
 
-var (
-	securityHeaderValues = []headerValue{
-		sharedHeader("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+// securityHeaderValues are the headers every response carries. The CSP's
+// style-src is the portal's own files and, when there is one, the inline
+// stylesheet by its SHA-256 (CSP level 2 hash source).
+func securityHeaderValues(inlineCSS string) []headerValue {
+	styleSrc := "'self'"
+	if inlineCSS != "" {
+		sum := sha256.Sum256([]byte(inlineCSS))
+		styleSrc += " 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}
+	return []headerValue{
+		sharedHeader("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src "+styleSrc+"; img-src 'self' data:; "+
 			"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"),
 		sharedHeader("X-Content-Type-Options", "nosniff"),
 		sharedHeader("Referrer-Policy", "strict-origin-when-cross-origin"),
@@ -128,6 +141,9 @@ var (
 		sharedHeader("Cross-Origin-Opener-Policy", "same-origin"),
 		sharedHeader("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
 	}
+}
+
+var (
 	// apiSecurityHeaderValues are the JSON API's (/api/): what OWASP's REST
 	// Security Cheat Sheet asks of an API response besides Cache-Control and
 	// HSTS. A JSON answer is never rendered as a page, so the page-only policies

@@ -14,7 +14,7 @@ import (
 // another response already holds.
 func TestSecurityHeadersSharedValuesStayIntact(t *testing.T) {
 	e := echo.New()
-	e.Use(securityHeaders(false))
+	e.Use(securityHeaders(false, ""))
 	e.GET("/add/:v", func(c echo.Context) error {
 		c.Response().Header().Add("Cache-Control", c.Param("v"))
 		c.Response().Header().Add("X-Frame-Options", c.Param("v"))

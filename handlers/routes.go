@@ -13,7 +13,7 @@ import (
 // routes is the portal's one route table: every route, its method and its
 // middleware, top to bottom.
 func (s *Server) routes(e *echo.Echo) {
-	e.Use(composedOnce(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production), s.allowHosts, crossOrigin(),
+	e.Use(composedOnce(recoverPanics, s.requestLog, securityHeaders(s.cfg.Production, s.cfg.Site.CSS), s.allowHosts, crossOrigin(),
 		// Request bodies: defaultBodyLimit (64 KiB) on every route but those a
 		// rule names; multipart only where a rule takes it (none does yet).
 		limitBodies(

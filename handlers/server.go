@@ -104,6 +104,9 @@ func New(cfg Config, st *store.Store) (*echo.Echo, error) {
 	if cfg.Production && (cfg.PublicHost == "" || cfg.Sandbox != nil) {
 		return nil, fmt.Errorf("handlers.New: production needs its public host and never mounts the stage platform")
 	}
+	if err := views.CheckInlineCSS(cfg.Site.CSS); err != nil {
+		return nil, fmt.Errorf("handlers.New: %w", err)
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -173,7 +176,7 @@ func NewStandaloneSandbox(sandbox http.Handler, publicHost string, logger *slog.
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = s.handleError
-	e.Use(recoverPanics, securityHeaders(false), s.allowHosts, crossOrigin(), limitBodies())
+	e.Use(recoverPanics, securityHeaders(false, ""), s.allowHosts, crossOrigin(), limitBodies())
 	s.mountSandbox(e)
 	return e
 }

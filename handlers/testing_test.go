@@ -20,6 +20,9 @@ import (
 	"prequal/views"
 )
 
+// testCSS stands in for the site's stylesheet, which every page carries inline.
+const testCSS = "body { margin: 0; }"
+
 // testPortal is the handlers on a real SQLite file behind a real HTTP server.
 type testPortal struct {
 	t      testing.TB
@@ -42,7 +45,7 @@ func newTestPortal(t testing.TB, opts ...func(*Config)) *testPortal {
 	}
 	sessionKey := []byte(strings.Repeat("k", 32))
 	cfg := Config{
-		Site:           views.Site{Stage: true, CSSURL: "/static/app.css"},
+		Site:           views.Site{Stage: true, CSS: testCSS, CSSURL: "/static/app.css"},
 		Static:         http.NotFoundHandler(),
 		SessionKeys:    [][]byte{sessionKey, sessionKey},
 		LeadTimeout:    2 * time.Minute,

@@ -131,6 +131,15 @@ func isVariant(name string, contents map[string][]byte) bool {
 // URL returns the hashed URL of an asset, or "" when it is not embedded.
 func (a *Assets) URL(name string) string { return a.urls[name] }
 
+// Text is an asset's content ("" for none): the stylesheet, which every page
+// carries inline (views.Site.CSS).
+func (a *Assets) Text(name string) string {
+	if as, ok := a.assets[name]; ok {
+		return string(as.raw)
+	}
+	return ""
+}
+
 // Has reports whether the named asset is embedded.
 func (a *Assets) Has(name string) bool { _, ok := a.assets[name]; return ok }
 

@@ -116,7 +116,9 @@ const inertDOM = `(() => {
   const bad = [];
   for (const el of document.querySelectorAll('*')) {
     const tag = el.tagName.toLowerCase();
-    if (["iframe", "frame", "frameset", "object", "embed", "applet", "base", "style", "math", "template", "isindex", "portal"].includes(tag)) bad.push("<" + tag + ">");
+    if (["iframe", "frame", "frameset", "object", "embed", "applet", "base", "math", "template", "isindex", "portal"].includes(tag)) bad.push("<" + tag + ">");
+    // The site's stylesheet is the one <style>, in the head (markup in the body cannot put one there).
+    if (tag === "style" && (el.parentElement !== document.head || document.querySelectorAll("style").length !== 1)) bad.push("<style>");
     if (tag === "svg" && el.getAttribute("data-testid") !== "daily-chart") bad.push("<svg>");
     if (tag === "script" && !(el.getAttribute("src") || "").startsWith("/static/")) bad.push("<script src=" + el.getAttribute("src") + ">");
     const linkOK = (el.getAttribute("href") || "").startsWith("/static/") || (el.getAttribute("rel") === "icon" && el.getAttribute("href") === "data:,");

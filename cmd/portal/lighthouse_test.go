@@ -33,6 +33,7 @@ type lighthouseSummary struct {
 		Performance          float64   `json:"performance"`
 		PerformanceRuns      []float64 `json:"performanceRuns"`
 		PerformanceDefault4x float64   `json:"performanceDefault4x"`
+		FailingDefault4x     []string  `json:"failingDefault4x"`
 		Accessibility        float64   `json:"accessibility"`
 		BestPractices        float64   `json:"bestPractices"`
 		SEO                  float64   `json:"seo"`
@@ -44,8 +45,10 @@ type lighthouseSummary struct {
 // portal on loopback HTTP with its embedded stage platform — on the form
 // (/apply) and on an offers page (a borrower's application with offers in all
 // three ranges, seen with that borrower's session cookie): performance at
-// least 98, accessibility, best practices and SEO 100. The reports land in
-// artifacts/lighthouse/ (git-ignored).
+// least 98 with the CPU slowdown calibrated to the host (the median of three
+// runs; the score at Lighthouse's default 4x, one run, is logged with the
+// audits it loses), accessibility, best practices and SEO 100. The reports
+// land in artifacts/lighthouse/ (git-ignored).
 func TestLighthouse(t *testing.T) {
 	chrome, err := exec.LookPath("chromium")
 	if err != nil {
@@ -110,9 +113,17 @@ func TestLighthouse(t *testing.T) {
 		if len(pg.Failing) > 0 {
 			t.Logf("%-6s audits short of full marks: %s", pg.Name, strings.Join(pg.Failing, "; "))
 		}
+		if len(pg.FailingDefault4x) > 0 {
+			t.Logf("%-6s audits short of full marks at 4x: %s", pg.Name, strings.Join(pg.FailingDefault4x, "; "))
+		}
 		if pg.FinalURL != pg.URL {
 			t.Errorf("%s: Lighthouse ended on %s, not %s (a redirect: the session cookie was not taken)", pg.Name, pg.FinalURL, pg.URL)
 		}
+		// The default-4x score is reported, not asserted: on this 2-core host
+		// it moves with the load by more than the margin (/apply: 96 on a quiet
+		// host, 73-95 while other work runs), and /apply's remaining long tasks
+		// at 4x are the browser's own (committing the navigation), the HTML
+		// parser's and htmx's start-up, not the portal's waste (README).
 		if pg.Performance < 0.98 || pg.Accessibility < 1 || pg.BestPractices < 1 || pg.SEO < 1 {
 			t.Errorf("%s: performance %.0f (want ≥ 98), accessibility %.0f, best practices %.0f, SEO %.0f (want 100)",
 				pg.Name, 100*pg.Performance, 100*pg.Accessibility, 100*pg.BestPractices, 100*pg.SEO)

@@ -149,7 +149,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 	}
 	e, err := handlers.New(handlers.Config{
 		Production:        cfg.production(),
-		Site:              views.Site{Stage: !cfg.production(), CSSURL: assets.URL("app.css"), HTMXURL: assets.URL("htmx.min.js")},
+		Site:              views.Site{Stage: !cfg.production(), CSS: assets.Text("app.css"), CSSURL: assets.URL("app.css"), HTMXURL: assets.URL("htmx.min.js")},
 		Static:            assets,
 		SessionKeys:       cfg.sessionKeys,
 		LeadTimeout:       cfg.LeadTimeout,
