@@ -337,7 +337,7 @@ func (h *harness) waitFor(what string, timeout time.Duration, cond func() bool) 
 func (h *harness) waitForLead(id string) lending.Application {
 	h.t.Helper()
 	var app lending.Application
-	h.waitFor("the lead uuid", 5*time.Second, func() bool {
+	h.waitFor("the lead uuid", 30*time.Second, func() bool {
 		app = h.app(id)
 		return app.Lead.UUID != ""
 	})

@@ -183,7 +183,9 @@ func TestTimeoutSweepThenOneLastLook(t *testing.T) {
 
 func TestRetryAfterTimeoutCreatesAFreshLead(t *testing.T) {
 	h := newHarness(t)
-	h.leadTimeout, h.cfg.LeadTimeout = 200*time.Millisecond, 200*time.Millisecond
+	// The lead timeout outlasts the submission even on a loaded machine, so
+	// the first lead has its uuid when it times out (see the test above).
+	h.leadTimeout, h.cfg.LeadTimeout = 3*time.Second, 3*time.Second
 	h.run()
 	first := h.waitForLead(h.apply().ID)
 	h.waitFor("timed_out", 15*time.Second, func() bool { return h.app(first.ID).Lead.Status == lending.LeadTimedOut })
