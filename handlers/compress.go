@@ -58,7 +58,7 @@ func mayCompress(req *http.Request) bool {
 	switch {
 	case strings.HasPrefix(path, "/api/"):
 		return true
-	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/static/"), strings.HasPrefix(path, "/sandbox/"),
+	case strings.HasPrefix(path, "/admin"), strings.HasPrefix(path, "/static/"), strings.HasPrefix(path, SandboxPrefix+"/"),
 		strings.HasPrefix(path, "/resume/"), strings.HasPrefix(path, "/qa/mail"):
 		return false
 	}

@@ -63,7 +63,11 @@ func (s *Server) logRequest(ctx context.Context, level slog.Level, method, route
 const statusPollRoute = "/applications/:id/status"
 
 // sandboxRoute is the embedded stage platform's route.
-const sandboxRoute = "/sandbox/*"
+const sandboxRoute = SandboxPrefix + "/*"
+
+// SandboxPrefix is where the embedded stage platform answers, on the portal's
+// own server (stage only).
+const SandboxPrefix = "/sandbox"
 
 // requestLogLevel is Info for every request but a poll that found the borrower
 // still waiting: each waiting borrower sends one every few seconds, so those

@@ -129,7 +129,7 @@ func (s *Server) routes(e *echo.Echo) {
 // behind the middleware above; the portal itself still reaches it over HTTP.
 func (s *Server) mountSandbox(e *echo.Echo) {
 	if s.cfg.Sandbox != nil {
-		e.Any(sandboxRoute, echo.WrapHandler(http.StripPrefix("/sandbox", s.cfg.Sandbox)))
+		e.Any(sandboxRoute, echo.WrapHandler(http.StripPrefix(SandboxPrefix, s.cfg.Sandbox)))
 	}
 }
 

@@ -30,10 +30,10 @@ const (
 	// slow receiver holds only its own deliveries back.
 	DefaultPerEndpoint = 4
 	// DefaultBusyRate is how many attempts start per second while the portal
-	// is busy (Config.Busy): enough for a steady partner (180,000 an hour),
+	// is busy (Config.Busy): enough for steady partners (90,000 an hour),
 	// little enough that the borrower's path keeps its speed; the backlog
 	// goes at full speed once the rush is over.
-	DefaultBusyRate = 50
+	DefaultBusyRate = 25
 	// DefaultTick is how often an idle worker looks for new events.
 	DefaultTick = 250 * time.Millisecond
 	// maxResponseRead is how much of a receiver's answer is read: enough to

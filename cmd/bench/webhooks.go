@@ -148,7 +148,11 @@ func (b *bench) webhookFigures(ctx context.Context) error {
 			if minQueued < 0 || queued < minQueued {
 				minQueued = queued
 			}
-			if err := rcv.waitFor(ctx, int(rcv.expect.Load()), 2*time.Minute); err != nil {
+			// After a submit slice the worker still has its applications to take
+			// to the platform (in stage, the embedded one, on the portal's own
+			// server), so the portal stays busy and the backlog drains at the
+			// busy rate for a while: a generous limit.
+			if err := rcv.waitFor(ctx, int(rcv.expect.Load()), 6*time.Minute); err != nil {
 				return err
 			}
 			alone, loaded = append(alone, a), append(loaded, l)

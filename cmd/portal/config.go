@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"prequal/email"
+	"prequal/handlers"
 	"prequal/lending"
 	"prequal/platform"
 	"prequal/store"
@@ -192,7 +193,7 @@ func (c *config) load() error {
 		return err
 	}
 	if c.embedded {
-		c.PlatformBaseURL = c.BaseURL + "/sandbox"
+		c.PlatformBaseURL = c.BaseURL + handlers.SandboxPrefix
 	}
 	c.PlatformBaseURL = strings.TrimRight(c.PlatformBaseURL, "/")
 	return c.derive()

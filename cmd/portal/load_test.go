@@ -47,3 +47,21 @@ func TestServerLoadIsBusyOnlyWhileRequestsQueueForTheCores(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestServerLoadLeavesTheEmbeddedPlatformOut(t *testing.T) {
+	l := &serverLoad{cores: 1}
+	release := make(chan struct{})
+	h := l.wrap(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/sandbox/v1/leads", nil))
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	if l.Busy() || l.inFlight.Load() != 0 {
+		t.Errorf("the embedded platform's requests counted as load (%d in flight)", l.inFlight.Load())
+	}
+	close(release)
+	wg.Wait()
+}

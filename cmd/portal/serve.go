@@ -362,7 +362,7 @@ func runSandbox(ctx context.Context, args []string, getenv func(string) string, 
 		ln.Close()
 		return fmt.Errorf("SANDBOX_PUBLIC_URL %q is not an absolute URL", publicURL)
 	}
-	public := publicURL + "/sandbox"
+	public := publicURL + handlers.SandboxPrefix
 	sb, err := sandbox.New(ctx, sandbox.Config{
 		ClientID:      cfg.ClientID,
 		ClientSecret:  cfg.ClientSecret,
